@@ -1,0 +1,565 @@
+"""Grade a folder or an LMS zip of submissions, in parallel, safely.
+
+    python -m autograder.grade SUBMISSIONS [--workers N] [--out DIR] [--overwrite]
+
+Each notebook is graded in its own temporary nbgrader course directory (a copy of the
+source assignment and of a gradebook made once per assignment by generate_assignment)
+by an ``nbgrader autograde`` subprocess in its own process group, under a memory limit
+(RLIMIT_AS, inherited by the kernel) and a wall-clock limit after which the process
+group and the kernel are killed. Submissions are never modified (copies are graded).
+
+Writes OUT/grades.csv (one row per student x assignment, sorted, no timings, so a rerun
+gives the same bytes), OUT/feedback/<student>/<assignment>.html, OUT/results.json (per
+cell details). Without --out a new folder grading-output/run-NNN is made; an existing
+non-empty --out is refused unless --overwrite is given (then its grades.csv, results.json
+and feedback/ are replaced).
+"""
+from __future__ import annotations
+
+import argparse
+import concurrent.futures as cf
+import csv
+import hashlib
+import html
+import json
+import os
+import re
+import resource
+import secrets
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import nbformat
+
+from autograder import tamper
+from autograder.release import ROOT, discover_assignments, ensure_venv_on_path, generate
+from autograder.submissions import Found, extract_zip, grade_ids, identify
+
+ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+MAX_MESSAGE = 1500          # characters of a failure message shown in feedback
+HUGE_OUTPUT = 200_000       # characters of output in one notebook that count as huge
+KILLERS = ("_exit", "kill", "abort", "killpg")
+
+
+@dataclass
+class Template:
+    """One assignment prepared once: source copy, release and gradebook in ``root``."""
+    assignment: str
+    root: Path
+    notebooks: dict          # stem -> info dict (tests, locked sources, order)
+
+
+@dataclass
+class Result:
+    student: str
+    assignment: str
+    notebook: str
+    score: float = 0.0
+    max_score: float = 0.0
+    cells: dict = field(default_factory=dict)     # test grade_id -> {points, max, passed, message}
+    errors: list = field(default_factory=list)    # non-test cells that raised: {cell, grade_id, kind, ename, evalue}
+    flags: set = field(default_factory=set)
+    notes: list = field(default_factory=list)
+    seconds: float = 0.0
+    rel: str = ""
+
+
+# ------------------------------------------------------------------ preparation
+def build_template(source: Path, assignment: str, workdir: Path, cell_timeout: int) -> Template:
+    root = workdir / "template" / assignment
+    generate(source, assignment, root, cell_timeout=cell_timeout)
+    notebooks = {}
+    for path in sorted((root / "source" / assignment).glob("*.ipynb")):
+        nb = nbformat.read(path, as_version=4)
+        released = nbformat.read(root / "release" / assignment / path.name, as_version=4)
+        info = {"tests": {}, "locked": {}, "order": [], "grade_ids": set(), "answers": []}
+        for cell in released.cells:
+            md = cell.metadata.get("nbgrader", {})
+            gid = md.get("grade_id")
+            if not gid:
+                continue
+            info["grade_ids"].add(gid)
+            if md.get("grade"):
+                info["tests"][gid] = {"points": float(md.get("points", 0)), "source": cell.source,
+                                      "type": cell.cell_type}
+                info["order"].append(gid)
+            if md.get("locked"):
+                info["locked"][gid] = cell.source
+            if md.get("solution"):
+                info["answers"].append(gid)
+        code_locked = [c.source for c in nb.cells if c.cell_type == "code"
+                       and c.metadata.get("nbgrader", {}).get("locked") and not c.metadata["nbgrader"].get("grade")]
+        info["protected"] = tamper.protected_imports(code_locked)
+        notebooks[path.stem] = info
+    return Template(assignment, root, notebooks)
+
+
+def source_notebooks(source: Path, assignments: list[str]) -> dict:
+    out = {}
+    for a in assignments:
+        for path in sorted((source / a).glob("*.ipynb")):
+            out[path.stem] = (a, grade_ids(path))
+    return out
+
+
+# ------------------------------------------------------------------ one notebook
+def _kill_tree(pid: int) -> None:
+    """SIGKILL ``pid``, its process group and every descendant (kernels have their own session)."""
+    children: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+            ppid = int(text.rsplit(")", 1)[1].split()[1])
+            children.setdefault(ppid, []).append(int(stat.parent.name))
+        except (OSError, ValueError, IndexError):
+            continue
+    todo, victims = [pid], []
+    while todo:
+        p = todo.pop()
+        victims.append(p)
+        todo += children.get(p, [])
+    for p in victims:
+        for kill in (lambda: os.killpg(p, signal.SIGKILL), lambda: os.kill(p, signal.SIGKILL)):
+            try:
+                kill()
+            except (ProcessLookupError, PermissionError):
+                pass
+
+
+def _limits(memory_mb: int):
+    def apply():
+        if memory_mb:
+            b = memory_mb * 1024 * 1024
+            resource.setrlimit(resource.RLIMIT_AS, (b, b))
+        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    return apply
+
+
+def _outputs_text(cell) -> str:
+    parts = []
+    for out in cell.get("outputs", []):
+        if out.get("output_type") == "stream":
+            parts.append(out.get("text", ""))
+        elif out.get("output_type") in ("execute_result", "display_data"):
+            parts.append(str(out.get("data", {}).get("text/plain", "")))
+        elif out.get("output_type") == "error":
+            parts.append(f"{out.get('ename')}: {out.get('evalue')}")
+    return "".join(parts)
+
+
+def _truncate(text: str, n: int = MAX_MESSAGE) -> str:
+    text = ANSI.sub("", text)
+    return text if len(text) <= n else text[:n] + f"\n... ({len(text) - n} more characters not shown)"
+
+
+def _failure(cell) -> str | None:
+    """The exception type and message of a cell, or what it wrote to stderr (no traceback)."""
+    for out in cell.get("outputs", []):
+        if out.get("output_type") == "error":
+            ename, evalue = out.get("ename", "Error"), ANSI.sub("", str(out.get("evalue", ""))).strip()
+            if ename == "CellTimeoutError" or (ename == "KeyboardInterrupt" and not evalue):
+                return "the cell did not finish within the time limit (an infinite loop?)"
+            return f"{ename}: {evalue}" if evalue else f"{ename} (no message)"
+    err = "".join(o.get("text", "") for o in cell.get("outputs", [])
+                  if o.get("output_type") == "stream" and o.get("name") == "stderr")
+    if err.strip():
+        return "the cell wrote to stderr (a warning counts as a failure): " + err.strip()
+    return None
+
+
+def prepare_copy(found: Found, tpl: Template, nonce: str, expected: dict, result: Result,
+                 neutralize: bool = False) -> nbformat.NotebookNode | None:
+    """Read the submission, record flags, return the notebook to grade (a copy), or None."""
+    info = tpl.notebooks[found.notebook]
+    try:
+        nb = nbformat.read(found.path, as_version=4)
+        if not isinstance(nb.get("cells"), list):
+            raise ValueError("no list of cells")
+    except Exception as exc:
+        result.flags.add("corrupt_notebook")
+        result.notes.append(f"cannot read the notebook: {type(exc).__name__}")
+        return None
+    present = {}
+    for cell in nb.cells:
+        gid = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+        if gid:
+            present[gid] = cell
+    for gid, test in info["tests"].items():
+        if gid not in present:
+            result.flags.add("test_cell_restored")
+            result.notes.append(f"test cell {gid} was deleted; restored and graded")
+        elif present[gid].get("source", "").strip() != test["source"].strip():
+            result.flags.add("test_cell_edited")
+            result.notes.append(f"test cell {gid} was edited; restored from the source")
+    for gid, src in info["locked"].items():
+        if gid not in info["tests"] and gid in present and present[gid].get("source", "").strip() != src.strip():
+            result.notes.append(f"locked cell {gid} was edited; restored from the source")
+    problems = []
+    for i, cell in enumerate(nb.cells):
+        md = cell.get("metadata", {}).get("nbgrader", {})
+        if cell.get("cell_type") != "code" or md.get("grade_id") in info["locked"]:
+            continue
+        name = md.get("grade_id") or f"#{i + 1}"
+        problems += tamper.scan_cell(cell.get("source", ""), info["protected"], name)
+        if neutralize and _kills_kernel(cell.get("source", "")):
+            cell["source"] = ('raise RuntimeError("The grader removed this cell\'s code: '
+                              'it stopped the Python kernel (os._exit, os.kill...).")')
+            result.notes.append(f"cell {name} stopped the kernel; graded again without it")
+    if problems:
+        result.flags.add("tampering")
+        result.notes += problems
+    for cell in nb.cells:  # nbgrader clears outputs anyway; keep the copy small
+        if cell.get("cell_type") == "code":
+            cell["outputs"], cell["execution_count"] = [], None
+    check = nbformat.v4.new_code_cell(tamper.check_cell_source(nonce, expected, info["protected"]))
+    check.metadata["autograder"] = "tamper-check"
+    nb.cells.append(check)
+    return nb
+
+
+def _kills_kernel(src: str) -> bool:
+    return any(re.search(rf"\b(os|posix|signal)\s*\.\s*{k}\b", src) for k in KILLERS) or "os._exit" in src
+
+
+def run_autograde(task_root: Path, tpl: Template, found: Found, nb, opts) -> tuple[str, Path]:
+    """Run nbgrader autograde on one copied notebook; returns (status, autograded path)."""
+    a, s = tpl.assignment, found.student
+    if task_root.exists():
+        shutil.rmtree(task_root)
+    shutil.copytree(tpl.root / "source", task_root / "source")
+    shutil.copy2(tpl.root / "gradebook.db", task_root / "gradebook.db")
+    sub = task_root / "submitted" / s / a
+    sub.mkdir(parents=True)
+    nbformat.write(nb, sub / f"{found.notebook}.ipynb")
+    (task_root / "nbgrader_config.py").write_text(
+        f"import sys\nsys.path.insert(0, {str(ROOT)!r})\n"
+        "from autograder.settings import apply\n"
+        f"apply(get_config(), root={str(task_root)!r}, cell_timeout={int(opts.cell_timeout)})\n")
+    env = dict(os.environ)
+    env.update(PATH=os.path.dirname(sys.executable) + os.pathsep + env.get("PATH", ""),
+               OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1", MKL_NUM_THREADS="1",
+               MPLBACKEND="Agg", IPYTHONDIR=str(task_root / ".ipython"),
+               JUPYTER_RUNTIME_DIR=str(task_root / ".runtime"), PYTHONWARNINGS="ignore")
+    log = open(task_root / "autograde.log", "wb")
+    proc = subprocess.Popen([sys.executable, "-m", "nbgrader", "autograde", a, "--student", s],
+                            cwd=task_root, env=env, stdout=log, stderr=subprocess.STDOUT,
+                            stdin=subprocess.DEVNULL, start_new_session=True,
+                            preexec_fn=_limits(opts.memory_mb))
+    try:
+        proc.wait(timeout=opts.notebook_timeout)
+        status = "done"
+    except subprocess.TimeoutExpired:
+        _kill_tree(proc.pid)
+        proc.wait()
+        status = "killed"
+    finally:
+        log.close()
+    _kill_tree(proc.pid)  # a kernel left behind, if any
+    return status, task_root / "autograded" / s / a / f"{found.notebook}.ipynb"
+
+
+def grade_one(found: Found, tpl: Template, opts, expected: dict, workdir: Path) -> Result:
+    t0 = time.monotonic()
+    info = tpl.notebooks[found.notebook]
+    result = Result(found.student, found.assignment, found.notebook, rel=found.rel,
+                    flags=set(found.flags), notes=list(found.notes),
+                    max_score=sum(t["points"] for t in info["tests"].values()))
+    result.cells = {gid: {"points": 0.0, "max": t["points"], "passed": False, "message": "not graded"}
+                    for gid, t in info["tests"].items()}
+    task_root = workdir / "tasks" / f"{found.student}__{found.notebook}"
+    for attempt in (0, 1):
+        nonce = secrets.token_hex(8)
+        nb = prepare_copy(found, tpl, nonce, expected, result, neutralize=attempt == 1)
+        if nb is None:
+            break
+        status, graded = run_autograde(task_root, tpl, found, nb, opts)
+        log = (task_root / "autograde.log").read_text(errors="replace")
+        if status == "killed":
+            result.flags.add("killed_timeout")
+            result.notes.append(f"grading took longer than {opts.notebook_timeout} s and was killed "
+                                "(a loop that ignores interrupts?)")
+            break
+        if graded.exists():
+            _read_graded(result, graded, task_root, tpl, found, nonce, info)
+            break
+        if "MemoryError" in log or "Cannot allocate memory" in log:
+            result.flags.add("memory_limit")
+        if "DeadKernelError" in log or "Kernel died" in log or "kernel died" in log.lower():
+            result.flags.add("kernel_died")
+            if attempt == 0:
+                src_ok = nbformat.read(found.path, as_version=4)
+                if any(_kills_kernel(c.source) for c in src_ok.cells if c.cell_type == "code"):
+                    result.flags -= {"tampering"}
+                    result.notes = [n for n in result.notes if not n.startswith("cell `")]
+                    continue
+            result.notes.append("the Python kernel died while running the notebook")
+        else:
+            result.flags.add("grading_error")
+            tail = [ln for ln in ANSI.sub("", log).splitlines() if "error" in ln.lower()][-3:]
+            result.notes.append("nbgrader could not grade it: " + " | ".join(
+                re.sub(r"/\S+", "<path>", ln.strip()) for ln in tail))
+        break
+    if result.flags & {"tampering", "killed_timeout", "corrupt_notebook"} or (
+            "kernel_died" in result.flags and not any(c["message"] != "not graded" for c in result.cells.values())):
+        for c in result.cells.values():
+            c["points"] = 0.0
+            c["passed"] = False
+    result.score = sum(c["points"] for c in result.cells.values())
+    result.seconds = time.monotonic() - t0
+    if not opts.keep_work:
+        shutil.rmtree(task_root, ignore_errors=True)
+    return result
+
+
+def _read_graded(result, graded: Path, task_root: Path, tpl, found, nonce, info) -> None:
+    from nbgrader.api import Gradebook
+    nb = nbformat.read(graded, as_version=4)
+    total_output = 0
+    verdict = None
+    for i, cell in enumerate(nb.cells):
+        if cell.cell_type != "code":
+            continue
+        text = _outputs_text(cell)
+        if cell.metadata.get("autograder") == "tamper-check":
+            verdict = tamper.parse_verdict(text, nonce)
+            continue
+        total_output += len(text)
+        gid = cell.metadata.get("nbgrader", {}).get("grade_id")
+        for out in cell.outputs:
+            if out.get("output_type") != "error":
+                continue
+            ename = out.get("ename", "")
+            if ename in ("CellTimeoutError",) or (ename == "KeyboardInterrupt"):
+                result.flags.add("cell_timeout")
+            if ename == "MemoryError":
+                result.flags.add("memory_limit")
+            if ename == "SystemExit":
+                result.flags.add("sys_exit")
+            if gid not in info["tests"]:
+                result.errors.append({"cell": i + 1, "grade_id": gid,
+                                      "kind": "answer" if gid in info["answers"] else ("locked" if gid else "other"),
+                                      "ename": ename, "evalue": _truncate(str(out.get("evalue", "")), 300)})
+        if gid in info["tests"]:
+            result.cells[gid]["message"] = _failure(cell)
+    if total_output > HUGE_OUTPUT:
+        result.flags.add("huge_output")
+        result.notes.append(f"the notebook printed {total_output} characters; feedback truncated")
+    if verdict is None:
+        result.flags.add("tamper_check_missing")
+        result.notes.append("the final integrity check printed nothing (review by hand)")
+    else:
+        if verdict.get("changed"):
+            result.flags.add("tampering")
+            result.notes.append("rebound at run time: " + ", ".join(verdict["changed"][:10]))
+        if verdict.get("geterr", {}).get("over") == "ignore" or verdict.get("geterr", {}).get("invalid") == "ignore":
+            result.flags.add("warnings_silenced")
+            result.notes.append("np.seterr was changed globally: numpy warnings tests look for are hidden")
+    with Gradebook(f"sqlite:///{task_root / 'gradebook.db'}") as gb:
+        sub = gb.find_submission_notebook(found.notebook, tpl.assignment, found.student)
+        for grade in sub.grades:
+            if grade.name not in result.cells:
+                continue
+            c = result.cells[grade.name]
+            c["points"] = float(grade.score or 0.0)
+            c["max"] = float(grade.max_score)
+            c["passed"] = c["points"] >= c["max"] and c["message"] is None
+            if grade.needs_manual_grade:
+                result.flags.add("needs_manual_grading")
+            if c["message"] is None:
+                c["message"] = "" if c["passed"] else "partial credit"
+
+
+# ------------------------------------------------------------------ reports
+def write_feedback(path: Path, rows: list[Result]) -> None:
+    r0 = rows[0]
+    score, max_score = sum(r.score for r in rows), sum(r.max_score for r in rows)
+    flags = sorted(set().union(*(r.flags for r in rows)))
+    e = html.escape
+    parts = [f"<!doctype html><meta charset='utf-8'><title>{e(r0.assignment)}: {e(r0.student)}</title>",
+             "<style>body{font-family:sans-serif;max-width:60em;margin:2em auto}td,th{border:1px solid #ccc;"
+             "padding:.3em .6em;vertical-align:top}table{border-collapse:collapse}pre{white-space:pre-wrap;margin:0}"
+             ".pass{color:#070}.fail{color:#b00}</style>",
+             f"<h1>{e(r0.assignment)}: feedback for {e(r0.student)}</h1>",
+             f"<p><b>Score: {score:g} / {max_score:g}</b></p>"]
+    if flags:
+        parts.append("<p>Flags: " + ", ".join(f"<code>{e(f)}</code>" for f in flags) + "</p>")
+    for r in rows:
+        parts.append(f"<h2>{e(r.notebook)}.ipynb</h2><table><tr><th>Exercise</th><th>Points</th>"
+                     "<th>Result</th><th>Why</th></tr>")
+        for gid, c in r.cells.items():
+            ok = c["passed"]
+            parts.append(f"<tr><td><code>{e(gid)}</code></td><td>{c['points']:g} / {c['max']:g}</td>"
+                         f"<td class='{'pass' if ok else 'fail'}'>{'passed' if ok else 'failed'}</td>"
+                         f"<td><pre>{e(_truncate(c['message'] or ''))}</pre></td></tr>")
+        parts.append("</table>")
+        errs = [x for x in r.errors if x["kind"] == "answer"]
+        if errs:
+            parts.append("<p>Your answer cells that raised an error:</p><ul>")
+            parts += [f"<li><code>{e(str(x['grade_id']))}</code>: {e(x['ename'])}: {e(x['evalue'])}</li>" for x in errs]
+            parts.append("</ul>")
+        if r.notes:
+            parts.append("<p>Notes from the grader:</p><ul>" + "".join(f"<li>{e(n)}</li>" for n in r.notes) + "</ul>")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("\n".join(parts) + "\n", encoding="utf-8")
+
+
+def write_outputs(out: Path, results: list[Result], templates: dict) -> list[dict]:
+    rows: dict[tuple[str, str], list[Result]] = {}
+    for r in results:
+        rows.setdefault((r.student, r.assignment), []).append(r)
+    columns = [f"{a}:{gid}" for a in sorted(templates) for info in templates[a].notebooks.values()
+               for gid in info["order"]]
+    table = []
+    for (student, assignment), rs in sorted(rows.items()):
+        rs.sort(key=lambda r: r.notebook)
+        row = {"student": student, "assignment": assignment,
+               "score": f"{sum(r.score for r in rs):g}", "max_score": f"{sum(r.max_score for r in rs):g}"}
+        for col in columns:
+            row[col] = ""
+        for r in rs:
+            for gid, c in r.cells.items():
+                row[f"{assignment}:{gid}"] = f"{c['points']:g}"
+        row["flags"] = ";".join(sorted(set().union(*(r.flags for r in rs))))
+        row["notes"] = "; ".join(n for r in rs for n in r.notes)
+        table.append(row)
+        write_feedback(out / "feedback" / student / f"{assignment}.html", rs)
+    with open(out / "grades.csv", "w", newline="", encoding="utf-8") as fh:
+        writer = csv.DictWriter(fh, fieldnames=["student", "assignment", "score", "max_score", *columns,
+                                                "flags", "notes"], lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(table)
+    details = [{"student": r.student, "assignment": r.assignment, "notebook": r.notebook, "file": r.rel,
+                "score": r.score, "max_score": r.max_score, "flags": sorted(r.flags), "notes": r.notes,
+                "cells": r.cells, "errors": r.errors, "seconds": round(r.seconds, 2)}
+               for r in sorted(results, key=lambda r: (r.student, r.assignment, r.notebook))]
+    (out / "results.json").write_text(json.dumps(details, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+    return table
+
+
+def choose_out(out: Path | None, overwrite: bool) -> Path:
+    if out is None:
+        base = ROOT / "grading-output"
+        n = 1
+        while (base / f"run-{n:03d}").exists():
+            n += 1
+        out = base / f"run-{n:03d}"
+    elif out.exists() and any(out.iterdir()):
+        if not overwrite:
+            raise SystemExit(f"error: {out} exists and is not empty; its earlier results would be lost. "
+                             "Give another --out, or --overwrite to replace them.")
+        for name in ("grades.csv", "results.json", "skipped.txt"):
+            (out / name).unlink(missing_ok=True)
+        shutil.rmtree(out / "feedback", ignore_errors=True)
+    out.mkdir(parents=True, exist_ok=True)
+    return out
+
+
+def tree_hash(path: Path) -> str:
+    """SHA-256 of every file name and content under ``path`` (to prove nothing changed)."""
+    h = hashlib.sha256()
+    files = [path] if path.is_file() else sorted(p for p in path.rglob("*") if p.is_file())
+    for p in files:
+        h.update(str(p.relative_to(path) if p != path else p.name).encode())
+        h.update(p.read_bytes())
+    return h.hexdigest()
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m autograder.grade", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("submissions", type=Path, help="folder or .zip of submitted notebooks")
+    p.add_argument("--workers", type=int, default=2, help="notebooks graded at once (default 2)")
+    p.add_argument("--out", type=Path, help="output folder (default: a new grading-output/run-NNN)")
+    p.add_argument("--overwrite", action="store_true", help="replace the results in an existing --out")
+    p.add_argument("--source", type=Path, default=ROOT / "solutions", help="nbgrader source folder")
+    p.add_argument("--assignment", action="append", default=[],
+                   help="only these assignments (repeatable); a student without one gets missing_notebook")
+    p.add_argument("--cell-timeout", type=int, default=30, help="seconds per cell (default 30)")
+    p.add_argument("--notebook-timeout", type=int, default=300,
+                   help="wall-clock seconds per notebook before everything is killed (default 300)")
+    p.add_argument("--memory-mb", type=int, default=3072, help="address-space limit per notebook (MiB)")
+    p.add_argument("--keep-work", action="store_true", help="keep the temporary course directories")
+    opts = p.parse_args(argv)
+    ensure_venv_on_path()
+    if not opts.submissions.exists():
+        p.error(f"{opts.submissions} does not exist")
+    assignments = opts.assignment or discover_assignments(opts.source)
+    if not assignments:
+        p.error(f"no assignment in {opts.source}")
+    out = choose_out(opts.out, opts.overwrite)
+    workdir = Path(tempfile.mkdtemp(prefix="grade-"))
+    t_start = time.monotonic()
+    try:
+        skipped: list[tuple[str, str]] = []
+        root = opts.submissions
+        if root.is_file():
+            if root.suffix.lower() != ".zip":
+                p.error("SUBMISSIONS must be a folder or a .zip")
+            root = extract_zip(root, workdir / "unzipped", skipped)
+        found, more = identify(root, source_notebooks(opts.source, assignments))
+        skipped += more
+        wanted = sorted(set(opts.assignment) or {f.assignment for f in found})
+        print(f"{len(found)} notebook(s) of {len({f.student for f in found})} student(s) for {', '.join(wanted) or '-'}")
+        templates = {a: build_template(opts.source, a, workdir, opts.cell_timeout) for a in wanted}
+        expected = tamper.expected_fingerprints()
+        results: list[Result] = []
+        have = {(f.student, f.notebook) for f in found}
+        for s in sorted({f.student for f in found}):
+            for a in wanted:
+                for stem, info in templates[a].notebooks.items():
+                    if (s, stem) not in have:
+                        r = Result(s, a, stem, max_score=sum(t["points"] for t in info["tests"].values()),
+                                   flags={"missing_notebook"}, notes=[f"no {stem}.ipynb submitted"])
+                        r.cells = {g: {"points": 0.0, "max": t["points"], "passed": False,
+                                       "message": "not submitted"} for g, t in info["tests"].items()}
+                        results.append(r)
+        todo = [f for f in found if f.assignment in templates]
+        with cf.ThreadPoolExecutor(max_workers=max(1, opts.workers)) as pool:
+            futures = {pool.submit(grade_one, f, templates[f.assignment], opts, expected, workdir): f for f in todo}
+            for k, fut in enumerate(cf.as_completed(futures), 1):
+                f = futures[fut]
+                try:
+                    r = fut.result()
+                except Exception as exc:  # never lose the batch
+                    r = Result(f.student, f.assignment, f.notebook, rel=f.rel, flags={"grading_error"},
+                               notes=[f"internal error: {type(exc).__name__}: {exc}"])
+                results.append(r)
+                flags = f"  [{', '.join(sorted(r.flags))}]" if r.flags else ""
+                print(f"[{k}/{len(todo)}] {r.student}/{r.assignment} {r.score:g}/{r.max_score:g} "
+                      f"{r.seconds:.1f}s{flags}", flush=True)
+        table = write_outputs(out, results, templates)
+        if skipped:
+            (out / "skipped.txt").write_text("".join(f"{f}: {why}\n" for f, why in skipped), encoding="utf-8")
+        elapsed = time.monotonic() - t_start
+        print(f"\n{len(table)} grade(s) written to {out / 'grades.csv'}; feedback in {out / 'feedback'}")
+        if table:
+            mean = sum(float(r["score"]) for r in table) / len(table)
+            print(f"mean score {mean:.2f}; {len(todo)} notebook(s) graded in {elapsed:.1f} s "
+                  f"with {opts.workers} worker(s)")
+        flagged = [r for r in table if r["flags"]]
+        counts: dict[str, int] = {}
+        for r in flagged:
+            for fl in r["flags"].split(";"):
+                counts[fl] = counts.get(fl, 0) + 1
+        if counts:
+            print("flags: " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))
+            for r in flagged:
+                print(f"  {r['student']}/{r['assignment']}: {r['flags']}")
+        for f, why in skipped:
+            print(f"skipped {f}: {why}")
+        return 0
+    finally:
+        if opts.keep_work:
+            print(f"work kept in {workdir}")
+        else:
+            shutil.rmtree(workdir, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
