@@ -26,11 +26,13 @@ import os
 import re
 import resource
 import secrets
+import select
 import shutil
 import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -77,6 +79,7 @@ def build_template(source: Path, assignment: str, workdir: Path, cell_timeout: i
     notebooks = {}
     for path in sorted((root / "source" / assignment).glob("*.ipynb")):
         nb = nbformat.read(path, as_version=4)
+        full = {c.metadata.get("nbgrader", {}).get("grade_id"): c.source for c in nb.cells}
         released = nbformat.read(root / "release" / assignment / path.name, as_version=4)
         info = {"tests": {}, "locked": {}, "order": [], "grade_ids": set(), "answers": []}
         for cell in released.cells:
@@ -87,6 +90,7 @@ def build_template(source: Path, assignment: str, workdir: Path, cell_timeout: i
             info["grade_ids"].add(gid)
             if md.get("grade"):
                 info["tests"][gid] = {"points": float(md.get("points", 0)), "source": cell.source,
+                                      "full": full.get(gid, cell.source),
                                       "type": cell.cell_type}
                 info["order"].append(gid)
             if md.get("locked"):
@@ -130,6 +134,63 @@ def _kill_tree(pid: int) -> None:
                 kill()
             except (ProcessLookupError, PermissionError):
                 pass
+
+
+class Runner:
+    """One fork server (autograder._runner) per worker thread."""
+    _local = threading.local()
+    _all: list = []
+
+    def __init__(self):
+        self.proc = subprocess.Popen([sys.executable, "-m", "autograder._runner"], cwd=ROOT,
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, bufsize=1)
+        self.ready = False
+        Runner._all.append(self)
+
+    @classmethod
+    def prestart(cls, n: int) -> None:
+        """Start n runners now (their imports overlap with the template's preparation)."""
+        cls._spare = [cls() for _ in range(n)]
+
+    @classmethod
+    def get(cls) -> "Runner":
+        r = getattr(cls._local, "runner", None)
+        if r is None or r.proc.poll() is not None:
+            spare = getattr(cls, "_spare", [])
+            r = cls._local.runner = spare.pop() if spare else cls()
+        if not r.ready:
+            r._read(None)
+            r.ready = True
+        return r
+
+    def _read(self, timeout):
+        ready, _, _ = select.select([self.proc.stdout], [], [], timeout)
+        if not ready:
+            return None
+        line = self.proc.stdout.readline()
+        if not line:
+            raise RuntimeError("the grading runner stopped")
+        return json.loads(line)
+
+    def start(self, task: dict) -> int:
+        self.proc.stdin.write(json.dumps(task) + "\n")
+        self.proc.stdin.flush()
+        return self._read(None)["pid"]
+
+    def wait(self, timeout):
+        msg = self._read(timeout)
+        return None if msg is None else msg["status"]
+
+    def close(self):
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+
+    @classmethod
+    def close_all(cls):
+        for r in cls._all:
+            r.close()
+        cls._all.clear()
 
 
 def _limits(memory_mb: int):
@@ -194,7 +255,7 @@ def prepare_copy(found: Found, tpl: Template, nonce: str, expected: dict, result
         if gid not in present:
             result.flags.add("test_cell_restored")
             result.notes.append(f"test cell {gid} was deleted; restored and graded")
-        elif present[gid].get("source", "").strip() != test["source"].strip():
+        elif present[gid].get("source", "").strip() not in (test["source"].strip(), test["full"].strip()):
             result.flags.add("test_cell_edited")
             result.notes.append(f"test cell {gid} was edited; restored from the source")
     for gid, src in info["locked"].items():
@@ -241,26 +302,20 @@ def run_autograde(task_root: Path, tpl: Template, found: Found, nb, opts) -> tup
         f"import sys\nsys.path.insert(0, {str(ROOT)!r})\n"
         "from autograder.settings import apply\n"
         f"apply(get_config(), root={str(task_root)!r}, cell_timeout={int(opts.cell_timeout)})\n")
-    env = dict(os.environ)
-    env.update(PATH=os.path.dirname(sys.executable) + os.pathsep + env.get("PATH", ""),
-               OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1", MKL_NUM_THREADS="1",
-               MPLBACKEND="Agg", IPYTHONDIR=str(task_root / ".ipython"),
-               JUPYTER_RUNTIME_DIR=str(task_root / ".runtime"), PYTHONWARNINGS="ignore")
-    log = open(task_root / "autograde.log", "wb")
-    proc = subprocess.Popen([sys.executable, "-m", "nbgrader", "autograde", a, "--student", s],
-                            cwd=task_root, env=env, stdout=log, stderr=subprocess.STDOUT,
-                            stdin=subprocess.DEVNULL, start_new_session=True,
-                            preexec_fn=_limits(opts.memory_mb))
-    try:
-        proc.wait(timeout=opts.notebook_timeout)
-        status = "done"
-    except subprocess.TimeoutExpired:
-        _kill_tree(proc.pid)
-        proc.wait()
+    env = {"PATH": os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", ""),
+           "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
+           "MPLBACKEND": "Agg", "IPYTHONDIR": str(task_root / ".ipython"),
+           "JUPYTER_RUNTIME_DIR": str(task_root / ".runtime"), "PYTHONWARNINGS": "ignore"}
+    runner = Runner.get()
+    pid = runner.start({"cwd": str(task_root), "argv": ["autograde", a, "--student", s],
+                        "log": str(task_root / "autograde.log"), "memory_mb": opts.memory_mb, "env": env})
+    status = "done"
+    if runner.wait(opts.notebook_timeout) is None:
+        _kill_tree(pid)
         status = "killed"
-    finally:
-        log.close()
-    _kill_tree(proc.pid)  # a kernel left behind, if any
+        if runner.wait(30) is None:  # pragma: no cover - the runner itself is stuck
+            runner.close()
+    _kill_tree(pid)  # a kernel left behind, if any
     return status, task_root / "autograded" / s / a / f"{found.notebook}.ipynb"
 
 
@@ -502,15 +557,16 @@ def main(argv: list[str] | None = None) -> int:
             if root.suffix.lower() != ".zip":
                 p.error("SUBMISSIONS must be a folder or a .zip")
             root = extract_zip(root, workdir / "unzipped", skipped)
-        found, more = identify(root, source_notebooks(opts.source, assignments))
+        found, more, students = identify(root, source_notebooks(opts.source, assignments))
         skipped += more
         wanted = sorted(set(opts.assignment) or {f.assignment for f in found})
-        print(f"{len(found)} notebook(s) of {len({f.student for f in found})} student(s) for {', '.join(wanted) or '-'}")
+        print(f"{len(found)} notebook(s) of {len(students)} student(s) for {', '.join(wanted) or '-'}")
+        Runner.prestart(max(1, min(opts.workers, len(found))))
         templates = {a: build_template(opts.source, a, workdir, opts.cell_timeout) for a in wanted}
         expected = tamper.expected_fingerprints()
         results: list[Result] = []
         have = {(f.student, f.notebook) for f in found}
-        for s in sorted({f.student for f in found}):
+        for s in students:
             for a in wanted:
                 for stem, info in templates[a].notebooks.items():
                     if (s, stem) not in have:
@@ -555,6 +611,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"skipped {f}: {why}")
         return 0
     finally:
+        Runner.close_all()
         if opts.keep_work:
             print(f"work kept in {workdir}")
         else:

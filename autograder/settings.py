@@ -32,6 +32,5 @@ def apply(c, *, root: str, work_dir: str = ".", cell_timeout: int = CELL_TIMEOUT
     c.Execute.interrupt_on_timeout = True
     c.Execute.extra_arguments = ["--HistoryManager.hist_file=:memory:"]
     c.OverwriteCells.add_missing_cells = True
-    c.AutogradeApp.create_student = True
     c.GenerateAssignment.create_assignment = True
     return c

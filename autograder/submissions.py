@@ -72,7 +72,8 @@ def identify(root: Path, notebooks: dict[str, tuple[str, set[str]]]):
     """Map the files under ``root`` to submissions.
 
     ``notebooks``: expected notebook stem -> (assignment, grade_ids of its source).
-    Returns (found, skipped) where skipped is a list of (relative path, reason).
+    Returns (found, skipped, students): skipped is a list of (relative path, reason),
+    students everyone who submitted any file (a student without the notebook gets 0).
     """
     root = Path(root)
     assignments = {a for a, _ in notebooks.values()}
@@ -81,12 +82,18 @@ def identify(root: Path, notebooks: dict[str, tuple[str, set[str]]]):
     skipped: list[tuple[str, str]] = []
     people: dict[str, set[str]] = {}     # display name -> lms ids (to resolve clashes)
     raw = []
+    seen: set[str] = set()               # students who submitted something (maybe no notebook)
     for path in sorted(p for p in root.rglob("*") if p.is_file()):
         rel = path.relative_to(root)
         parts = rel.parts
         if any(part in SKIP_DIRS or part.startswith(".") for part in parts):
             continue
         if path.suffix.lower() != ".ipynb":
+            owner = next((MOODLE.match(p)["name"] for p in parts[:-1] if MOODLE.match(p)), None)
+            if owner is None and len(parts) >= 2:
+                owner = parts[-3] if len(parts) >= 3 and parts[-2] in assignments else parts[-2]
+            if owner:
+                seen.add(safe_id(owner))
             skipped.append((str(rel), "not a notebook" + (" (nested zips are not opened)" if path.suffix.lower() == ".zip" else "")))
             continue
         stem = path.stem
@@ -140,7 +147,8 @@ def identify(root: Path, notebooks: dict[str, tuple[str, set[str]]]):
                 chosen[key].flags.append("several_notebooks")
         else:
             chosen[key] = f
-    return sorted(chosen.values(), key=lambda f: (f.student, f.assignment, f.notebook)), sorted(skipped)
+    found = sorted(chosen.values(), key=lambda f: (f.student, f.assignment, f.notebook))
+    return found, sorted(skipped), sorted(seen | {f.student for f in found})
 
 
 def _best_by_content(path: Path, notebooks: dict) -> str | None:

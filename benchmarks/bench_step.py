@@ -9,8 +9,8 @@ One step = zero_grad, forward, softmax cross-entropy, backward, SGD step.
 (b) deeplib's step / PyTorch's CPU step for the same model with the same number of
     threads, if torch is importable. Goal: <= 1.0.
 
-Times are medians over many repetitions after a warm-up, the variants interleaved so
-that a slow moment of the machine hits them all alike.
+Times are medians over many repetitions after a warm-up, the variants taking turns in
+blocks so that a slow moment of the machine hits them all alike.
 
     python benchmarks/bench_step.py [--threads 1] [--reps 300] [--breakdown]
 """
@@ -121,15 +121,23 @@ def timed(fn):
     return time.perf_counter() - t0
 
 
-def measure(fns, reps, warmup):
-    """Median seconds per call of each fn, the fns interleaved call by call."""
-    for _ in range(warmup):
-        for fn in fns.values():
+def measure(fns, reps, warmup, rounds=10):
+    """Median seconds per call of each fn.
+
+    The fns take turns in ``rounds`` blocks of reps/rounds consecutive calls (each block
+    after 3 untimed calls), so that a slow moment of the machine hits them all alike,
+    while one library's idle thread pool does not compete with the other's work.
+    """
+    for fn in fns.values():
+        for _ in range(warmup):
             fn()
     times = {name: [] for name in fns}
-    for _ in range(reps):
+    block = max(1, reps // rounds)
+    for _ in range(rounds):
         for name, fn in fns.items():
-            times[name].append(timed(fn))
+            for _ in range(3):
+                fn()
+            times[name].extend(timed(fn) for _ in range(block))
     return {name: float(np.median(t)) for name, t in times.items()}
 
 

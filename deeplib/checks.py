@@ -111,14 +111,22 @@ def _fail(case, lines, hint=None):
     raise AssertionError("\n".join(text))
 
 
-def _fmt_scalar(value):
-    """A short readable form of one number (6 significant digits)."""
+def _fmt_scalar(value, digits=6):
+    """A short readable form of one number (6 significant digits by default)."""
     try:
         if isinstance(value, (bool, _bool_)):
             return str(bool(value))
         if isinstance(value, complex) or _issubdtype(type(value), _complexfloating):
-            return f"{complex(value):.6g}"
-        return f"{float(value):.6g}"
+            return f"{complex(value):.{digits}g}"
+        return f"{float(value):.{digits}g}"
+    except (TypeError, ValueError):
+        return repr(value)
+
+
+def _fmt_exact(value):
+    """The shortest form that identifies the number exactly (Python's repr)."""
+    try:
+        return repr(complex(value) if _issubdtype(type(value), _complexfloating) else float(value))
     except (TypeError, ValueError):
         return repr(value)
 
@@ -371,7 +379,10 @@ def check_close(got, expected, *, case, hint=None, rtol=1e-6, atol=1e-8):
     else:
         lines.append(f"the value differs (rtol={rtol:g}, atol={atol:g})")
         where = ""
-    detail = f"expected {_fmt_scalar(e_val)}, got {_fmt_scalar(g_val)}"
+    e_txt, g_txt = _fmt_scalar(e_val), _fmt_scalar(g_val)
+    if e_txt == g_txt:  # too close for 6 digits: show every digit
+        e_txt, g_txt = _fmt_exact(e_val), _fmt_exact(g_val)
+    detail = f"expected {e_txt}, got {g_txt}"
     try:
         d = abs(complex(g_val) - complex(e_val)) if complex_ else abs(float(g_val) - float(e_val))
         if _math.isfinite(d):

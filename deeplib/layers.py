@@ -194,8 +194,13 @@ class Dense(Layer):
         self._cache = x
         return out
 
-    def backward(self, grad_out):
-        """grad_out: (N, n_out) -> dL/dx: (N, n_in); accumulates W.grad and b.grad."""
+    def backward(self, grad_out, input_grad=True):
+        """grad_out: (N, n_out) -> dL/dx: (N, n_in); accumulates W.grad and b.grad.
+
+        ``input_grad=False`` skips the product ``g @ W.T`` and returns None: the first
+        layer of a network needs no gradient for its input (the data), and that product
+        is the most expensive one of a typical MLP's first layer.
+        """
         x = self._cached()
         g = np.asarray(grad_out)
         _check_grad_shape(g, (x.shape[0], self.n_out), "Dense")
@@ -204,7 +209,7 @@ class Dense(Layer):
         self.W.grad += x.T @ g
         if self.b is not None:
             self.b.grad += g.sum(axis=0)
-        return g @ self.W.data.T
+        return g @ self.W.data.T if input_grad else None
 
     def __repr__(self):
         extra = "" if self.b is not None else ", bias=False"

@@ -37,12 +37,24 @@ class Sequential(Layer):
         self._cache = True
         return x
 
-    def backward(self, grad_out):
+    def backward(self, grad_out, input_grad=True):
+        """Backward through the layers in reverse order; returns dL/dx.
+
+        ``input_grad=False``: the caller does not need dL/dx (e.g. a training step, where
+        x is the data): returns None and lets a first ``Dense`` layer skip its most
+        expensive product ``g @ W.T``. Parameter gradients are the same either way.
+        """
         self._cached()
         g = grad_out
-        for layer in reversed(self.layers):
+        last = len(self.layers) - 1
+        for i, layer in enumerate(reversed(self.layers)):
+            if i == last and not input_grad:
+                if isinstance(layer, (Dense, Sequential)):
+                    return layer.backward(g, input_grad=False)
+                layer.backward(g)
+                return None
             g = layer.backward(g)
-        return g
+        return g if input_grad else None
 
     def named_parameters(self):
         named = []

@@ -252,3 +252,9 @@ def test_messages_have_no_chained_traceback():
     with pytest.raises(AssertionError) as info:
         call(stub, case="x")
     assert info.value.__context__ is None
+
+
+def test_exact_comparison_shows_every_digit():
+    msg = failure(check_close, np.array([1.0 + 2.0 ** -52]), np.array([1.0]), case="exact",
+                  rtol=0, atol=0)
+    assert "expected 1.0, got 1.0000000000000002" in msg

@@ -98,7 +98,7 @@ def test_lists_cells(nb_path):
 
 def test_replacement_rejected_by_hidden_only(nb_path):
     nb = Notebook(nb_path)
-    wrong = "def double(x):\n    return x + 2\n"      # right at x = 2 only... not at 1
+    wrong = "def double(x):\n    return x + 2\n"      # right at x = 2, wrong at x = 1
     result = nb.assert_fails("test_double", double=wrong)
     assert "double([1, 2])" in result.message
     # a mistake only the hidden part catches
