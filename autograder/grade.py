@@ -385,6 +385,8 @@ def _read_graded(result, graded: Path, task_root: Path, tpl, found, nonce, info)
             verdict = tamper.parse_verdict(text, nonce)
             continue
         total_output += len(text)
+        if "... Output truncated ..." in text:   # nbgrader's LimitOutput kept only 1000 lines
+            total_output += HUGE_OUTPUT
         gid = cell.metadata.get("nbgrader", {}).get("grade_id")
         for out in cell.outputs:
             if out.get("output_type") != "error":

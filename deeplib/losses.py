@@ -51,22 +51,23 @@ def softmax_cross_entropy(logits, y):
     if n == 0:
         raise ValueError(f"{who}: empty batch (N = 0)")
     y = np.asarray(y)
-    shifted = z - z.max(axis=1, keepdims=True)
-    log_p = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
-    grad = np.exp(log_p)
+    if y.ndim == 1 and y.shape[0] != n:
+        raise ValueError(f"{who}: logits have N={n} rows but y has {y.shape[0]} labels")
+    if y.ndim == 2 and y.shape != z.shape:
+        raise ValueError(f"{who}: one-hot y must have the logits' shape {z.shape}, got {y.shape}")
+    shifted = z - z.max(axis=1, keepdims=True)          # <= 0: exp cannot overflow
+    grad = np.exp(shifted)
+    total = grad.sum(axis=1, keepdims=True)             # in [1, C]
+    log_total = np.log(total)
+    grad /= total                                       # softmax(z)
     if y.ndim == 1:
-        if y.shape[0] != n:
-            raise ValueError(f"{who}: logits have N={n} rows but y has {y.shape[0]} labels")
         y = _labels(y, c, who)
         rows = np.arange(n)
-        loss = -log_p[rows, y].sum(dtype=np.float64) / n
+        loss = (log_total[:, 0] - shifted[rows, y]).sum(dtype=np.float64) / n
         grad[rows, y] -= 1
     elif y.ndim == 2:
-        if y.shape != z.shape:
-            raise ValueError(f"{who}: one-hot y must have the logits' shape {z.shape}, "
-                             f"got {y.shape}")
         y = _prediction(y, "y", who).astype(z.dtype, copy=False)
-        loss = -(y * log_p).sum(dtype=np.float64) / n
+        loss = -(y * (shifted - log_total)).sum(dtype=np.float64) / n
         grad -= y
     else:
         raise ValueError(f"{who}: y must be (N,) integer labels or (N, C) one-hot, "

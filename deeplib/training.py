@@ -13,6 +13,7 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 
 from deeplib import losses as _losses
+from deeplib.model import Sequential
 
 __all__ = ["minibatches", "History", "fit", "evaluate", "predict"]
 
@@ -240,6 +241,7 @@ def fit(model, loss, optimizer, X, y, *, epochs, batch_size, rng, validation_dat
     bar = _Progress() if progress else None
     was_training = getattr(model, "training", True)
     step = 0
+    skip_input_grad = isinstance(model, Sequential)
     try:
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             for epoch in range(1, epochs + 1):
@@ -257,7 +259,10 @@ def fit(model, loss, optimizer, X, y, *, epochs, batch_size, rng, validation_dat
                             f"{step}: training diverged; try a smaller learning rate, "
                             f"gradient clipping or a different initialization")
                         break
-                    model.backward(grad)
+                    if skip_input_grad:  # the data needs no gradient: saves a matmul
+                        model.backward(grad, input_grad=False)
+                    else:
+                        model.backward(grad)
                     if clip_norm is not None:
                         clip_grad_norm_(params, clip_norm)
                     optimizer.step()

@@ -75,7 +75,8 @@ def write(root, rel, nb):
 def grade(subs, out, *extra):
     proc = run("-m", "autograder.grade", str(subs), "--source", str(FIXTURE), "--out", str(out),
                "--workers", "2", *extra)
-    rows = {r["student"]: r for r in csv.DictReader(open(out / "grades.csv", encoding="utf-8"))}
+    with open(out / "grades.csv", encoding="utf-8") as fh:
+        rows = {r["student"]: r for r in csv.DictReader(fh)}
     details = {d["student"]: d for d in json.loads((out / "results.json").read_text())}
     return proc, rows, details
 
@@ -94,7 +95,7 @@ FAST = {
     # evades the static scan (no assignment): only the run-time check sees it
     "tamper_dynamic": dict(answers={"relu": WRONG_RELU + "\ngetattr(__import__('numpy'), 'testing')"
                                             ".__dict__.update(assert_allclose=lambda *a, **k: None)"}),
-    "huge_output": dict(prefix={"relu": "print('\\n'.join(map(str, range(10**6))))\n"}),
+    "huge_output": dict(prefix={"relu": "print('\\n'.join(map(str, range(10**5))))\n"}),
     "sys_exit": dict(prefix={"mean_abs": "import sys\nsys.exit(1)\n"}),
     "os_exit": dict(prefix={"mean_abs": "import os\nos._exit(1)\n"}),
 }
@@ -111,6 +112,7 @@ def fast_batch(released, tmp_path_factory):
     before = tree_hash(subs)
     out = tmp_path_factory.mktemp("out") / "run"
     proc, rows, details = grade(subs, out)
+    print(proc.stdout)
     return dict(subs=subs, before=before, out=out, proc=proc, rows=rows, details=details)
 
 
@@ -183,6 +185,7 @@ def test_existing_output_is_not_clobbered(fast_batch):
     assert proc.returncode != 0 and "--overwrite" in proc.stderr + proc.stdout
 
 
+@pytest.mark.slow
 def test_rerun_gives_identical_csv(released, tmp_path):
     subs = tmp_path / "subs"
     write(subs, f"a/{NAME}/{NAME}.ipynb", student_nb(released))

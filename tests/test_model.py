@@ -216,3 +216,20 @@ def test_make_mlp_rejects_bad_dropout():
 def test_dropout_layer_of_make_mlp_is_a_dropout():
     model = make_mlp([3, 4, 2], dropout=0.5, rng=np.random.default_rng(0))
     assert isinstance(model[2], Dropout) and model[2].keep_prob == 0.5
+
+
+@pytest.mark.parametrize("first", ["dense", "activation"])
+def test_backward_without_input_grad_gives_the_same_parameter_grads(first):
+    rng = np.random.default_rng(0)
+    layers = [Dense(3, 4, rng=rng), Activation("tanh"), Dense(4, 2, rng=rng)]
+    model = Sequential(layers if first == "dense" else [Activation("tanh")] + layers)
+    x = rng.standard_normal((5, 3))
+    g = rng.standard_normal((5, 2))
+    model.forward(x)
+    gx = model.backward(g)
+    full = [p.grad.copy() for p in model.parameters()]
+    model.zero_grad()
+    assert model.backward(g, input_grad=False) is None
+    for p, expected in zip(model.parameters(), full):
+        np.testing.assert_array_equal(p.grad, expected)
+    assert gx.shape == x.shape
