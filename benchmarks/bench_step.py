@@ -58,7 +58,7 @@ def deeplib_step_fn(X, y, rng):
         opt.zero_grad()
         out = model.forward(X)
         _, g = softmax_cross_entropy(out, y)
-        model.backward(g)
+        model.backward(g, input_grad=False)  # the data needs no gradient, as in PyTorch
         opt.step()
 
     return step, model, opt
@@ -164,7 +164,8 @@ def breakdown(model, opt, X, y, reps):
         add("softmax_cross_entropy", clock() - t0)
         for i in reversed(range(len(model.layers))):
             t0 = clock()
-            g = model.layers[i].backward(g)
+            g = (model.layers[i].backward(g, input_grad=False) if i == 0
+                 else model.layers[i].backward(g))
             add(f"backward {i} {model.layers[i]!r}", clock() - t0)
         t0 = clock()
         opt.step()
