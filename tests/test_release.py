@@ -71,7 +71,8 @@ def test_no_solution_or_hidden_test_leaks(fresh, assignment):
         released = fresh["a"] / "course" / assignment / src.name
         text = course_code(released)
         assert not [m for m in MARKERS if m in text], f"{released.name} still has nbgrader markers"
-        leaked = sorted(ln for ln in secret_lines(nbformat.read(src, as_version=4)) if ln in text)
+        lines = {ln.strip() for ln in text.splitlines()}
+        leaked = sorted(secret_lines(nbformat.read(src, as_version=4)) & lines)
         assert not leaked, f"{src.name}: solution / hidden-test lines in the course notebook: {leaked[:5]}"
 
 
