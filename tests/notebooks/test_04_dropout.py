@@ -150,9 +150,14 @@ HIDDEN_MISTAKES = {
             return grad_out
         return grad_out * self.mask / self.keep_prob
 '''),
-    "no_validation": layer(head=HEAD.replace(
-        'if not 0 < keep_prob <= 1:\n            raise ValueError("keep_prob must be in (0, 1]")\n',
-        "")),
+    "no_validation": layer(head='''
+class DropoutLayer(Layer):
+    def __init__(self, keep_prob=0.5, rng=None):
+        super().__init__()
+        self.keep_prob = keep_prob
+        self.rng = rng
+        self.mask = None
+'''),
     "keep_prob_one_rejected": layer(head=HEAD.replace("0 < keep_prob <= 1", "0 < keep_prob < 1")),
 }
 
@@ -162,5 +167,6 @@ def test_subtler_mistakes_fail_the_hidden_tests(name):
     NB.assert_fails("test_DropoutLayer", DropoutLayer=HIDDEN_MISTAKES[name])
 
 
-def test_mistakes_really_differ_from_the_reference():
-    assert "raise ValueError" not in HIDDEN_MISTAKES["no_validation"]
+def test_no_validation_is_caught_by_the_error_checks():
+    result = NB.run("test_DropoutLayer", DropoutLayer=HIDDEN_MISTAKES["no_validation"])
+    assert not result.passed and "ValueError" in result.message
