@@ -193,6 +193,15 @@ class Runner:
         cls._all.clear()
 
 
+def _kill_by_cmdline(fragment: str) -> None:
+    for cmd in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            if fragment in cmd.read_bytes().decode(errors="replace"):
+                os.kill(int(cmd.parent.name), signal.SIGKILL)
+        except (OSError, ValueError):
+            continue
+
+
 def _limits(memory_mb: int):
     def apply():
         if memory_mb:
@@ -316,6 +325,7 @@ def run_autograde(task_root: Path, tpl: Template, found: Found, nb, opts) -> tup
         if runner.wait(30) is None:  # pragma: no cover - the runner itself is stuck
             runner.close()
     _kill_tree(pid)  # a kernel left behind, if any
+    _kill_by_cmdline(str(task_root))  # a kernel whose parent already exited (its connection file is there)
     return status, task_root / "autograded" / s / a / f"{found.notebook}.ipynb"
 
 
@@ -341,7 +351,7 @@ def grade_one(found: Found, tpl: Template, opts, expected: dict, workdir: Path) 
                                 "(a loop that ignores interrupts?)")
             break
         if graded.exists():
-            _read_graded(result, graded, task_root, tpl, found, nonce, info)
+            _read_graded(result, graded, task_root, tpl, found, nonce, info, opts)
             break
         if "MemoryError" in log or "Cannot allocate memory" in log:
             result.flags.add("memory_limit")
@@ -354,6 +364,10 @@ def grade_one(found: Found, tpl: Template, opts, expected: dict, workdir: Path) 
                     result.notes = [n for n in result.notes if not n.startswith("cell `")]
                     continue
             result.notes.append("the Python kernel died while running the notebook")
+        elif "Timeout" in log or "timeout" in log:
+            result.flags.add("killed_timeout")
+            result.notes.append(f"a cell ignored the interrupt sent after {opts.cell_timeout} s "
+                                "(a loop that catches KeyboardInterrupt?); grading stopped")
         else:
             result.flags.add("grading_error")
             tail = [ln for ln in ANSI.sub("", log).splitlines() if "error" in ln.lower()][-3:]
@@ -372,7 +386,7 @@ def grade_one(found: Found, tpl: Template, opts, expected: dict, workdir: Path) 
     return result
 
 
-def _read_graded(result, graded: Path, task_root: Path, tpl, found, nonce, info) -> None:
+def _read_graded(result, graded: Path, task_root: Path, tpl, found, nonce, info, opts) -> None:
     from nbgrader.api import Gradebook
     nb = nbformat.read(graded, as_version=4)
     total_output = 0
@@ -392,12 +406,16 @@ def _read_graded(result, graded: Path, task_root: Path, tpl, found, nonce, info)
             if out.get("output_type") != "error":
                 continue
             ename = out.get("ename", "")
+            where = f"cell {gid or '#' + str(i + 1)}"
             if ename in ("CellTimeoutError",) or (ename == "KeyboardInterrupt"):
                 result.flags.add("cell_timeout")
+                result.notes.append(f"{where} was interrupted after {opts.cell_timeout} s")
             if ename == "MemoryError":
                 result.flags.add("memory_limit")
+                result.notes.append(f"{where} ran out of memory (limit {opts.memory_mb} MiB)")
             if ename == "SystemExit":
                 result.flags.add("sys_exit")
+                result.notes.append(f"{where} called sys.exit()")
             if gid not in info["tests"]:
                 result.errors.append({"cell": i + 1, "grade_id": gid,
                                       "kind": "answer" if gid in info["answers"] else ("locked" if gid else "other"),

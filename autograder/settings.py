@@ -19,6 +19,7 @@ def apply(c, *, root: str, work_dir: str = ".", cell_timeout: int = CELL_TIMEOUT
     autograded/, feedback/ and gradebook.db.
     """
     root = os.path.abspath(root)
+    os.makedirs(os.path.join(root, work_dir), exist_ok=True)  # sqlite does not create folders
     c.CourseDirectory.root = root
     c.CourseDirectory.submitted_directory = os.path.join(work_dir, "submitted")
     c.CourseDirectory.autograded_directory = os.path.join(work_dir, "autograded")

@@ -214,8 +214,11 @@ def test_timeouts_and_memory(released, tmp_path):
     assert float(rows["good"]["score"]) == MAX and not flags(rows["good"])
     assert float(rows["loop"]["score"]) == MAX - 1 and "cell_timeout" in flags(rows["loop"])
     assert float(rows["stubborn"]["score"]) == 0 and "killed_timeout" in flags(rows["stubborn"])
-    for hog in ("memhog", "growing"):
-        assert "memory_limit" in flags(rows[hog]), rows[hog]
+    assert "memory_limit" in flags(rows["memhog"]), rows["memhog"]
+    # a list that keeps its ~2 GB after the MemoryError can leave the kernel unable to reply: then
+    # it is interrupted like a timeout; either way the cell scores 0 and the rest is graded
+    assert flags(rows["growing"]) & {"memory_limit", "cell_timeout"}, rows["growing"]
+    assert float(rows["growing"]["score"]) == MAX - 1
     assert float(rows["memhog"]["score"]) == MAX - 1
 
 
