@@ -501,7 +501,7 @@ def write_outputs(out: Path, results: list[Result], templates: dict) -> list[dic
             for gid, c in r.cells.items():
                 row[f"{assignment}:{gid}"] = f"{c['points']:g}"
         row["flags"] = ";".join(sorted(set().union(*(r.flags for r in rs))))
-        row["notes"] = "; ".join(n for r in rs for n in r.notes)
+        row["notes"] = "; ".join(dict.fromkeys(n for r in rs for n in r.notes))  # each note once
         table.append(row)
         write_feedback(out / "feedback" / student / f"{assignment}.html", rs)
     with open(out / "grades.csv", "w", newline="", encoding="utf-8") as fh:
