@@ -7,23 +7,9 @@ from hypothesis import strategies as st
 
 from deeplib.layers import Activation, Dense, Dropout, Layer, PReLU, RReLU
 from deeplib.model import Sequential, make_mlp
+from tests.finite_differences import fd_grad, rel
 
 
-def fd_grad(f, x, eps=1e-6):
-    g = np.zeros_like(x, dtype=np.float64)
-    for idx in np.ndindex(x.shape):
-        old = x[idx]
-        x[idx] = old + eps
-        fp = f()
-        x[idx] = old - eps
-        fm = f()
-        x[idx] = old
-        g[idx] = (fp - fm) / (2 * eps)
-    return g
-
-
-def rel(a, b):
-    return np.linalg.norm(a - b) / max(np.linalg.norm(a) + np.linalg.norm(b), 1e-300)
 
 
 # -------------------------------------------------------------------- Sequential
