@@ -20,7 +20,8 @@ $(STAMP): pyproject.toml
 
 ## Open the course in JupyterLab (installs everything on first use).
 lab: $(STAMP)
-	$(BIN)/jupyter lab course/00_getting_started/00_getting_started.ipynb
+	$(BIN)/jupyter lab --ServerApp.root_dir=course \
+		--LabApp.default_url=/lab/tree/00_getting_started/00_getting_started.ipynb
 
 ## Run every test: the library, the notebooks (nbval), the release and the grader.
 test: $(STAMP)

@@ -22,9 +22,12 @@ from pathlib import Path
 
 import nbformat
 
+from autograder.settings import CODE_STUB
+
 ROOT = Path(__file__).resolve().parent.parent
 ASSIGNMENT_PATTERN = re.compile(r"^\d\d_[A-Za-z0-9_-]+$")
 IGNORED = shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__", "*.pyc", ".DS_Store")
+STUB_LINE = CODE_STUB.splitlines()[-1]  # raise NotImplementedError(...)
 VOLATILE_CELL_METADATA = ("execution", "ExecuteTime", "collapsed", "scrolled", "jp-MarkdownHeadingCollapsed")
 
 
@@ -95,6 +98,44 @@ def generate(source: Path, assignment: str, workdir: Path, *, cell_timeout: int 
     return workdir / "release" / assignment
 
 
+def holds_learner_work(path: Path) -> bool:
+    """True if the notebook at ``path`` is not as release left it, so must not be replaced.
+
+    A released notebook is normalized (no outputs, no execution counts, minimal metadata)
+    and each of its code answer cells still holds the stub. One that a learner ran, or
+    saved from JupyterLab, is not normalized; one whose answers were typed in has lost
+    a stub. An unreadable file counts as someone's work too.
+    """
+    try:
+        text = path.read_text(encoding="utf-8")
+        nb = nbformat.reads(text, as_version=4)
+    except Exception:
+        return True
+    answered = any(c.cell_type == "code" and c.metadata.get("nbgrader", {}).get("solution")
+                   and STUB_LINE not in c.source for c in nb.cells)
+    return answered or nbformat.writes(normalize_notebook(nb)) + "\n" != text
+
+
+def learner_work(dest: Path, assignments: list[str]) -> list[Path]:
+    """Notebooks under ``dest/<assignment>/`` that hold someone's work (see holds_learner_work)."""
+    return [p for a in assignments for p in sorted((Path(dest) / a).rglob("*.ipynb"))
+            if ".ipynb_checkpoints" not in p.parts and holds_learner_work(p)]
+
+
+def back_up(paths: list[Path], root: Path) -> Path:
+    """Copy ``paths`` (relative to ``root``) to a new folder under autograder/work/backups/."""
+    backups = ROOT / "autograder" / "work" / "backups"
+    n = 1
+    while (backups / f"before-release-{n:03d}").exists():
+        n += 1
+    folder = backups / f"before-release-{n:03d}"
+    for p in paths:
+        target = folder / p.relative_to(root)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(p, target)
+    return folder
+
+
 def release_assignment(source: Path, assignment: str, dest: Path) -> None:
     """Write the normalized student version of ``assignment`` to ``dest/assignment`` (replaced)."""
     with tempfile.TemporaryDirectory(prefix="release-") as tmp:
@@ -127,6 +168,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--source", type=Path, default=ROOT / "solutions", help="nbgrader source folder")
     parser.add_argument("--course-root", type=Path, default=ROOT / "course",
                         help="where the student versions go (default: course/)")
+    parser.add_argument("--force", action="store_true",
+                        help="replace course notebooks that hold someone's work (a copy is kept "
+                             "under autograder/work/backups/)")
     parser.add_argument("--check", action="store_true",
                         help="write nothing; exit 1 listing the stale files if course/ is out of date")
     args = parser.parse_args(argv)
@@ -147,6 +191,17 @@ def main(argv: list[str] | None = None) -> int:
             return 1
         print(f"{args.course_root} is up to date ({len(assignments)} assignment(s))")
         return 0
+    worked = learner_work(args.course_root, assignments)
+    if worked and not args.force:
+        print("These notebooks hold someone's work (outputs, or edits saved since the last release),\n"
+              "so they were not replaced; nothing was written:")
+        for p in worked:
+            print(f"  {p}")
+        print("Copy your work elsewhere (or commit it), then run `make release` again, or run\n"
+              "`python -m autograder.release --force` to replace them after keeping a copy.")
+        return 2
+    if worked:
+        print(f"kept a copy of {len(worked)} notebook(s) in {back_up(worked, args.course_root)}")
     for a in assignments:
         release_assignment(args.source, a, args.course_root)
         print(f"released {a} -> {args.course_root / a}")

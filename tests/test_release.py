@@ -100,3 +100,22 @@ def test_check_mode_reports_stale(tmp_path):
     proc = subprocess.run([sys.executable, "-m", "autograder.release", "--source", str(FIXTURE),
                            "--course-root", str(course), "--check"], cwd=ROOT, capture_output=True, text=True)
     assert proc.returncode == 1 and "00_mini/00_mini.ipynb" in proc.stdout and "make release" in proc.stdout
+
+
+def test_release_never_replaces_a_learners_work(tmp_path):
+    course = release(FIXTURE, tmp_path / "course")
+    nb_path = course / "00_mini" / "00_mini.ipynb"
+    nb = nbformat.read(nb_path, as_version=4)
+    answer = next(c for c in nb.cells if c.metadata.get("nbgrader", {}).get("solution"))
+    answer.source = "def relu(z):\n    return z * (z > 0)  # my answer"
+    nbformat.write(nb, nb_path)  # saved as JupyterLab would: not in released form
+    mine = nb_path.read_bytes()
+    cmd = [sys.executable, "-m", "autograder.release", "--source", str(FIXTURE), "--course-root", str(course)]
+    proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
+    assert proc.returncode == 2 and "hold someone's work" in proc.stdout, proc.stdout + proc.stderr
+    assert str(nb_path) in proc.stdout and nb_path.read_bytes() == mine
+    proc = subprocess.run(cmd + ["--force"], cwd=ROOT, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    backup = Path(re.search(r"kept a copy of 1 notebook\(s\) in (\S+)", proc.stdout).group(1))
+    assert (backup / "00_mini" / "00_mini.ipynb").read_bytes() == mine
+    assert b"my answer" not in nb_path.read_bytes()
