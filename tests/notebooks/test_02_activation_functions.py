@@ -210,6 +210,10 @@ RIGHT = {
         "RReLU", "a = self.rng.uniform(self.lower, self.upper, size=x.shape).astype(x.dtype)",
         "u = self.rng.random(x.shape)\n"
         "            a = (self.lower + (self.upper - self.lower) * u).astype(x.dtype)")),
+    # PyTorch's convention at the kink: x = 0 gets the random slope (any slope is accepted there)
+    "rrelu_random_slope_at_zero": ("test_RReLU", _swap(
+        "RReLU", "self.scale = np.where(x >= 0, np.ones_like(x), a)",
+        "self.scale = np.where(x > 0, np.ones_like(x), a)")),
 }
 
 
