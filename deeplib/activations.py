@@ -26,6 +26,8 @@ import math
 
 import numpy as np
 
+from deeplib._arrays import as_float_array
+
 __all__ = [
     "Activation", "Identity", "Sigmoid", "Tanh", "ReLU", "LeakyReLU", "ELU", "SELU",
     "Softplus", "Swish", "GELU", "Softmax",
@@ -41,12 +43,7 @@ SELU_ALPHA = 1.6732632423543772848170429916717
 # --------------------------------------------------------------------------- helpers
 def _as_float(z):
     """``z`` as a floating ndarray: floating dtypes kept, ints/bools -> float64."""
-    z = np.asarray(z)
-    if np.issubdtype(z.dtype, np.floating):
-        return z
-    if np.issubdtype(z.dtype, np.integer) or z.dtype == np.bool_:
-        return z.astype(np.float64)
-    raise TypeError(f"activations expect a real-valued array, got dtype {z.dtype}")
+    return as_float_array(z, "the input of an activation")
 
 
 def _as_grad(z, grad_out):

@@ -19,6 +19,8 @@ import math
 
 import numpy as np
 
+from deeplib._arrays import as_float_array
+
 from deeplib import activations as _activations
 from deeplib import initializers as _initializers
 from deeplib.parameter import Parameter
@@ -37,12 +39,7 @@ def _float_dtype(dtype, who):
 
 def _as_float_array(x, who):
     """x as a floating ndarray (no copy if it already is one); ints/bools -> float64."""
-    x = np.asarray(x)
-    if x.dtype.kind == "f":
-        return x
-    if x.dtype.kind in "biu":
-        return x.astype(np.float64)
-    raise TypeError(f"{who}: expected a real-valued array, got dtype {x.dtype}")
+    return as_float_array(x, f"{who}: the input")
 
 
 def _positive_int(value, name, who):

@@ -7,16 +7,13 @@ way (log-sum-exp, ``log1p(exp(-|z|))``): no overflow or warning even at logits Â
 
 import numpy as np
 
+from deeplib._arrays import as_float_array
+
 __all__ = ["softmax_cross_entropy", "binary_cross_entropy", "mean_squared_error", "get"]
 
 
 def _prediction(x, name, who):
-    x = np.asarray(x)
-    if x.dtype.kind == "f":
-        return x
-    if x.dtype.kind in "biu":
-        return x.astype(np.float64)
-    raise TypeError(f"{who}: {name} must be a real-valued array, got dtype {x.dtype}")
+    return as_float_array(x, f"{who}: {name}")
 
 
 def _labels(y, n_classes, who):
