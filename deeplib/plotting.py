@@ -7,6 +7,7 @@ calls ``plt.show()``: the notebook does, so the functions also work under the Ag
 import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.colors import ListedColormap
+from matplotlib.ticker import MaxNLocator
 
 __all__ = ["plot_function", "plot_history", "plot_layer_histograms",
            "plot_loss_surface", "plot_decision_boundary"]
@@ -97,7 +98,9 @@ def plot_history(history, metrics=("loss", "accuracy"), ax=None):
         if "loss" in metric and finite.size and finite.min() > 0:
             axis.set_yscale("log")
         _style(axis, xlabel, metric.replace("_", " "), title=metric.replace("_", " "))
-        axis.legend()
+        if xlabel == "epoch":                      # whole epochs only: no tick at 2.5
+            axis.xaxis.set_major_locator(MaxNLocator(integer=True))
+        axis.legend(loc="best")
     return axes
 
 
