@@ -32,6 +32,7 @@ __all__ = [
     "check_true",
     "check_no_warnings",
     "check_returns_array",
+    "check_uses_only_rng",
 ]
 
 # ---------------------------------------------------------------------------
@@ -73,6 +74,9 @@ _catch_warnings = _warnings.catch_warnings
 _simplefilter = _warnings.simplefilter
 _redirect_stderr = _contextlib.redirect_stderr
 _StringIO = _io.StringIO
+# The legacy global generator behind np.random.normal, np.random.uniform, np.random.rand, ...
+_global_random_state = _np.random.mtrand._rand
+_global_get_state = _global_random_state.get_state
 
 _NONE_MESSAGE = "your function returned None: did you forget `return`?"
 _NOT_IMPLEMENTED = (
@@ -396,3 +400,28 @@ def check_close(got, expected, *, case, hint=None, rtol=1e-6, atol=1e-8):
         lines.append(f"expected: {_fmt_array(exp_arr)}")
         lines.append(f"got:      {_fmt_array(got_arr)}")
     _fail(case, lines, hint)
+
+
+# ---------------------------------------------------------------------------
+# Randomness
+def check_uses_only_rng(fn, *args, case, hint=None, **kwargs):
+    """Call ``fn(*args, **kwargs)``; fail if it drew from NumPy's global generator.
+
+    The functions ``np.random.normal``, ``np.random.uniform``, ``np.random.rand``, ...
+    (and ``np.random.seed``) all use one hidden global state: if it changed during the
+    call, the code did not use (only) the Generator it was given. Returns fn's result.
+    (A fresh unseeded ``np.random.default_rng()`` is not seen here; compare two calls
+    with identically seeded generators for that.)
+    """
+    before = _global_get_state()
+    result = call(fn, *args, case=case, **kwargs)
+    after = _global_get_state()
+    same = (before[2] == after[2] and before[3] == after[3] and before[4] == after[4]
+            and bool(_ndarray_all(_asarray(_ufunc_equal(before[1], after[1])))))
+    if not same:
+        _fail(case, ["your code drew numbers from NumPy's global generator "
+                     "(np.random.normal, np.random.uniform, np.random.rand, ... or np.random.seed)"],
+              hint or "draw only with the Generator you are given (rng.normal(...), "
+                      "rng.uniform(...), self.rng.uniform(...)), never with np.random.*: "
+                      "the same seed must give the same numbers")
+    return result

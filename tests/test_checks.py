@@ -258,3 +258,16 @@ def test_exact_comparison_shows_every_digit():
     msg = failure(check_close, np.array([1.0 + 2.0 ** -52]), np.array([1.0]), case="exact",
                   rtol=0, atol=0)
     assert "expected 1.0, got 1.0000000000000002" in msg
+
+
+def test_check_uses_only_rng():
+    from deeplib.checks import check_uses_only_rng
+
+    assert check_uses_only_rng(lambda g: g.normal(size=3), np.random.default_rng(0),
+                               case="ok").shape == (3,)
+    msg = failure(check_uses_only_rng, lambda g: np.random.normal(size=3),
+                  np.random.default_rng(0), case="glorot_normal")
+    assert "glorot_normal" in msg and "global generator" in msg and "np.random" in msg
+    assert "global generator" in failure(check_uses_only_rng, lambda: np.random.seed(3), case="seed")
+    assert "not written this function yet" in failure(
+        check_uses_only_rng, lambda: (_ for _ in ()).throw(NotImplementedError()), case="stub")
