@@ -9,7 +9,7 @@ export PATH := $(abspath $(BIN)):$(PATH)
 export OPENBLAS_NUM_THREADS ?= 1
 export OMP_NUM_THREADS ?= 1
 
-.PHONY: lab test test-fast release grade bench clean-venv
+.PHONY: lab test test-fast release grade check bench clean-venv
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python >= 3.11 is needed (found " + sys.version.split()[0] + "); set PYTHON=python3.11")'
@@ -40,6 +40,10 @@ release: $(STAMP)
 ## Grade a folder or zip of submissions:  make grade SUBMISSIONS=path [WORKERS=2]
 grade: $(STAMP)
 	$(BIN)/python -m autograder.grade "$(SUBMISSIONS)" --workers $(or $(WORKERS),2)
+
+## Self-check your notebooks in course/ with the hidden tests (same grader):  make check [NB=02]
+check: $(STAMP)
+	$(BIN)/python -m autograder.selfcheck $(NB)
 
 ## Speed of a training step against bare matrix products (and PyTorch if installed).
 bench: $(STAMP)
