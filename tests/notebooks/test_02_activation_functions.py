@@ -50,6 +50,8 @@ def test_reference_passes(test_id):
 
 
 # (test id, wrong answer, caught by the visible part already?)
+# (test id, wrong answer, caught by the visible part already?). Every mistake here breaks a
+# requirement the notebook states, so the visible tests reject each one too (issue 12).
 WRONG = {
     # --- sigmoid
     "sigmoid_naive_overflows": ("test_sigmoid", _swap(
@@ -58,22 +60,22 @@ WRONG = {
         "return 1 / (1 + np.exp(-z))"), True),
     "sigmoid_derivative_naive_exp": ("test_sigmoid", _swap(
         "sigmoid", "s = sigmoid(z)\n    return s * (1 - s)",
-        "return np.exp(-z) / (1 + np.exp(-z)) ** 2"), False),
+        "return np.exp(-z) / (1 + np.exp(-z)) ** 2"), True),
     "sigmoid_derivative_forgets_1_minus_s": ("test_sigmoid", _swap(
         "sigmoid", "return s * (1 - s)", "return s"), True),
     "sigmoid_float32_upcast": ("test_sigmoid", _swap(
         "sigmoid", "return np.where(z >= 0, 1 / (1 + e), e / (1 + e))",
-        "return np.where(z >= 0, 1 / (1 + e), e / (1 + e)).astype(np.float64)"), False),
+        "return np.where(z >= 0, 1 / (1 + e), e / (1 + e)).astype(np.float64)"), True),
     # --- tanh
     "tanh_exp_formula": ("test_tanh", _swap(
-        "tanh", "return np.tanh(z)", "return (np.exp(z) - np.exp(-z)) / (np.exp(z) + np.exp(-z))"), False),
+        "tanh", "return np.tanh(z)", "return (np.exp(z) - np.exp(-z)) / (np.exp(z) + np.exp(-z))"), True),
     "tanh_derivative_not_squared": ("test_tanh", _swap(
         "tanh", "return 1 - t * t", "return 1 - t"), True),
     # --- relu
     "relu_derivative_boolean": ("test_relu", _swap(
         "relu", "return (z > 0).astype(z.dtype)", "return z > 0"), True),
     "relu_modifies_input": ("test_relu", _swap(
-        "relu", "return np.maximum(z, 0)", "z[z < 0] = 0\n    return z"), False),
+        "relu", "return np.maximum(z, 0)", "z[z < 0] = 0\n    return z"), True),
     "relu_derivative_sign": ("test_relu", _swap(
         "relu", "return (z > 0).astype(z.dtype)", "return np.sign(z)"), True),
     # --- leaky relu
@@ -83,7 +85,7 @@ WRONG = {
         "leaky_relu", "def leaky_relu(z, negative_slope=0.01)", "def leaky_relu(z, negative_slope=0.3)"), True),
     "leaky_relu_derivative_float64": ("test_leaky_relu", _swap(
         "leaky_relu", "return np.where(z > 0, np.ones_like(z), np.full_like(z, negative_slope))",
-        "return np.where(z > 0, 1.0, negative_slope)"), False),
+        "return np.where(z > 0, 1.0, negative_slope)"), True),
     # --- elu
     "elu_ignores_alpha": ("test_elu", _swap(
         "elu", "return np.where(z > 0, z, alpha * np.expm1(np.minimum(z, 0)))",
@@ -92,7 +94,7 @@ WRONG = {
         "elu", "return np.where(z > 0, z, alpha * np.expm1(np.minimum(z, 0)))",
         "return np.where(z > 0, z, alpha * (np.exp(z) - 1))"), True),
     "elu_derivative_where_overflows": ("test_elu", _swap(
-        "elu", "alpha * np.exp(np.minimum(z, 0)))", "alpha * np.exp(z))"), False),
+        "elu", "alpha * np.exp(np.minimum(z, 0)))", "alpha * np.exp(z))"), True),
     "elu_derivative_ignores_alpha": ("test_elu", _swap(
         "elu", "alpha * np.exp(np.minimum(z, 0)))", "np.exp(np.minimum(z, 0)))"), True),
     # --- selu
@@ -106,16 +108,16 @@ WRONG = {
     "softplus_naive": ("test_softplus", _swap(
         "softplus", "return np.maximum(z, 0) + np.log1p(np.exp(-np.abs(z)))", "return np.log(1 + np.exp(z))"), True),
     "softplus_log_instead_of_log1p": ("test_softplus", _swap(
-        "softplus", "np.log1p(np.exp(-np.abs(z)))", "np.log(1 + np.exp(-np.abs(z)))"), False),
+        "softplus", "np.log1p(np.exp(-np.abs(z)))", "np.log(1 + np.exp(-np.abs(z)))"), True),
     "softplus_derivative_naive": ("test_softplus", _swap(
-        "softplus", "return sigmoid(z)\n", "return np.exp(z) / (1 + np.exp(z))\n"), False),
+        "softplus", "return sigmoid(z)\n", "return np.exp(z) / (1 + np.exp(z))\n"), True),
     # --- swish
     "swish_ignores_beta": ("test_swish", _swap(
         "swish", "return z * sigmoid(beta * z)", "return z * sigmoid(z)"), True),
     "swish_derivative_missing_chain_factor": ("test_swish", _swap(
         "swish", "return s + beta * z * s * (1 - s)", "return s + z * s * (1 - s)"), True),
     "swish_naive_overflows": ("test_swish", _swap(
-        "swish", "return z * sigmoid(beta * z)", "return z / (1 + np.exp(-beta * z))"), False),
+        "swish", "return z * sigmoid(beta * z)", "return z / (1 + np.exp(-beta * z))"), True),
     # --- softmax
     "softmax_no_max_shift": ("test_softmax", _swap(
         "softmax", "e = np.exp(z - np.max(z, axis=-1, keepdims=True))", "e = np.exp(z)"), True),
@@ -128,7 +130,7 @@ WRONG = {
         "return grad_out * a * (1 - a)"), True),
     "softmax_backward_sums_over_batch": ("test_softmax", _swap(
         "softmax", "return a * (grad_out - np.sum(grad_out * a, axis=-1, keepdims=True))",
-        "return a * (grad_out - np.sum(grad_out * a))"), False),
+        "return a * (grad_out - np.sum(grad_out * a))"), True),
     # --- PReLU
     "prelu_overwrites_grad": ("test_PReLU", _swap(
         "PReLU", "self.alpha.grad += gx.sum()", "self.alpha.grad = np.array([gx.sum()])"), True),
@@ -136,10 +138,10 @@ WRONG = {
         "PReLU", "gx = np.where(negative, grad_out * x, 0)", "gx = grad_out * x"), True),
     "prelu_per_feature_wrong_axis": ("test_PReLU", _swap(
         "PReLU", "self.alpha.grad += gx.reshape(-1, self.num_parameters).sum(axis=0)",
-        "self.alpha.grad += gx.reshape(self.num_parameters, -1).sum(axis=1)"), False),
+        "self.alpha.grad += gx.reshape(self.num_parameters, -1).sum(axis=1)"), True),
     "prelu_alpha_copied_at_init": ("test_PReLU", _swap_all(
         "PReLU", ("return np.where(x > 0, x, self.alpha.data * x)", "return np.where(x > 0, x, self.slope0 * x)"),
-        ("self.x = None ", "self.slope0 = float(init)\n        self.x = None ")), False),
+        ("self.x = None ", "self.slope0 = float(init)\n        self.x = None ")), True),
     # --- RReLU
     "rrelu_random_in_eval": ("test_RReLU", _swap(
         "RReLU", "if self.training:", "if True:"), True),
@@ -152,13 +154,13 @@ WRONG = {
     "rrelu_backward_redraws": ("test_RReLU", _swap(
         "RReLU", "return grad_out * self.scale",
         "return self.forward(np.where(self.scale == 1, 1.0, -1.0)) * grad_out * "
-        "np.where(self.scale == 1, 1.0, -1.0)"), False),
+        "np.where(self.scale == 1, 1.0, -1.0)"), True),
     "rrelu_global_numpy_random": ("test_RReLU", _swap(
         "RReLU", "a = self.rng.uniform(self.lower, self.upper, size=x.shape).astype(x.dtype)",
-        "a = np.random.uniform(self.lower, self.upper, size=x.shape).astype(x.dtype)"), False),
+        "a = np.random.uniform(self.lower, self.upper, size=x.shape).astype(x.dtype)"), True),
     "rrelu_float64_slopes": ("test_RReLU", _swap(
         "RReLU", "a = self.rng.uniform(self.lower, self.upper, size=x.shape).astype(x.dtype)",
-        "a = self.rng.uniform(self.lower, self.upper, size=x.shape)"), False),
+        "a = self.rng.uniform(self.lower, self.upper, size=x.shape)"), True),
     # --- dead units
     "dead_fraction_per_example": ("test_dead_fraction", _swap(
         "dead_fraction", "np.all(z <= 0, axis=0)", "np.all(z <= 0, axis=1)"), True),
@@ -167,6 +169,25 @@ WRONG = {
     "dead_fraction_count": ("test_dead_fraction", _swap(
         "dead_fraction", "return float(np.mean(np.all(z <= 0, axis=0)))",
         "return float(np.sum(np.all(z <= 0, axis=0)))"), True),
+    # --- natural first attempts from the learner trial (issue 12): all rejected visibly
+    "sigmoid_where_both_branches_overflow": ("test_sigmoid", _swap(
+        "sigmoid", "e = np.exp(-np.abs(z))                     # in (0, 1]: never overflows\n"
+                   "    return np.where(z >= 0, 1 / (1 + e), e / (1 + e))",
+        "return np.where(z >= 0, 1 / (1 + np.exp(-z)), np.exp(z) / (1 + np.exp(z)))"), True),
+    "relu_derivative_float64_constant": ("test_relu", _swap(
+        "relu", "return (z > 0).astype(z.dtype)", "return np.where(z > 0, 1.0, 0.0)"), True),
+    "prelu_shared_sum_per_feature": ("test_PReLU", _swap(
+        "PReLU", "self.alpha.grad += gx.sum()", "self.alpha.grad += gx.sum(axis=0)"), True),
+    "prelu_per_feature_assigns_new_grad": ("test_PReLU", _swap(
+        "PReLU", "self.alpha.grad += gx.reshape(-1, self.num_parameters).sum(axis=0)",
+        "self.alpha.grad = gx.reshape(-1, self.num_parameters).sum(axis=0)"), True),
+    "prelu_forward_always_shared": ("test_PReLU", _swap(
+        "PReLU", "return np.where(x > 0, x, self.alpha.data * x)",
+        "return np.where(x > 0, x, self.alpha.data[0] * x)"), True),
+    "rrelu_fresh_unseeded_generator": ("test_RReLU", _swap(
+        "RReLU", "a = self.rng.uniform(self.lower, self.upper, size=x.shape).astype(x.dtype)",
+        "a = np.random.default_rng().uniform(self.lower, self.upper, size=x.shape).astype(x.dtype)"), True),
+
 }
 
 
