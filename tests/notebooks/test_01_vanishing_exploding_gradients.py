@@ -82,11 +82,11 @@ def test_wrong_layer_gradient_norms_are_rejected_by_the_hidden_tests(wrong):
     NB.assert_fails("test_layer_gradient_norms", layer_gradient_norms=wrong)
 
 
-def test_zeroing_after_instead_of_before_is_caught_by_the_hidden_tests():
+def test_zeroing_after_instead_of_before_is_caught_by_the_visible_tests():
     """Cleaning up after the backward pass passes the repeated call but not leftover grads."""
-    NB.assert_passes("test_layer_gradient_norms", visible_only=True, layer_gradient_norms=ZERO_AFTER)
-    result = NB.assert_fails("test_layer_gradient_norms", layer_gradient_norms=ZERO_AFTER)
-    assert "leftover gradients" in result.message
+    result = NB.assert_fails("test_layer_gradient_norms", visible_only=True, layer_gradient_norms=ZERO_AFTER)
+    assert "left gradients of 1" in result.message and "BEFORE" in result.message
+    NB.assert_fails("test_layer_gradient_norms", layer_gradient_norms=ZERO_AFTER)
 
 
 def test_stub_says_not_written_yet():
@@ -180,10 +180,26 @@ def test_wrong_clip_grad_norms_are_rejected_by_the_hidden_tests(wrong):
     NB.assert_fails("test_clip_grad_norm", clip_grad_norm=wrong)
 
 
-def test_division_by_zero_is_caught_by_the_hidden_tests():
-    NB.assert_passes("test_clip_grad_norm", visible_only=True, clip_grad_norm=DIVIDES_BY_TOTAL)
-    result = NB.assert_fails("test_clip_grad_norm", clip_grad_norm=DIVIDES_BY_TOTAL)
-    assert "all-zero gradients" in result.message
+def test_division_by_zero_is_caught_by_the_visible_tests():
+    result = NB.assert_fails("test_clip_grad_norm", visible_only=True, clip_grad_norm=DIVIDES_BY_TOTAL)
+    assert "all-zero gradients" in result.message and "total + 1e-6" in result.message
+    NB.assert_fails("test_clip_grad_norm", clip_grad_norm=DIVIDES_BY_TOTAL)
+
+
+NEW_ARRAYS = '''
+def clip_grad_norm(grads, max_norm):
+    total = float(np.sqrt(sum(np.sum(np.square(g, dtype=np.float64)) for g in grads)))
+    c = max_norm / (total + 1e-6)
+    if c < 1:
+        for i in range(len(grads)):
+            grads[i] = grads[i] * c
+    return total
+'''
+
+
+def test_replacing_the_list_entries_is_rejected_by_the_visible_tests():
+    """grads[i] = ... replaces the list's entries: the caller's arrays are unchanged."""
+    NB.assert_fails("test_clip_grad_norm", visible_only=True, clip_grad_norm=NEW_ARRAYS)
 
 
 @pytest.mark.parametrize("right", [STRICT_THRESHOLD, DEEPLIB_REFERENCE_CLIP],
