@@ -23,6 +23,7 @@ from pathlib import Path
 import nbformat
 
 from autograder.settings import CODE_STUB
+from autograder.stubs import point_stubs_at_their_tests
 
 ROOT = Path(__file__).resolve().parent.parent
 ASSIGNMENT_PATTERN = re.compile(r"^\d\d_[A-Za-z0-9_-]+$")
@@ -49,6 +50,7 @@ def discover_assignments(source: Path, pattern: re.Pattern = ASSIGNMENT_PATTERN)
 
 def normalize_notebook(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
     """Strip what varies between runs: outputs, execution counts, timestamps, versions."""
+    point_stubs_at_their_tests(nb)   # a stub promises a test cell below only where there is one
     for cell in nb.cells:
         if cell.cell_type == "code":
             cell.outputs = []
