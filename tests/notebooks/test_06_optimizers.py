@@ -202,6 +202,15 @@ ADAGRAD_WRONG = {
 }
 
 RMSPROP_WRONG = {
+    # param.grad changed in place (the trajectory alone would not show it)
+    "grad_modified_in_place": (True, rmsprop('''
+        if state["step"] == 1:
+            state["v"] = np.zeros_like(param.data)
+        g = param.grad
+        state["v"] = self.alpha * state["v"] + (1 - self.alpha) * g ** 2
+        g /= np.sqrt(state["v"]) + self.eps
+        param.data -= self.lr * g
+''')),
     "eps_inside": (True, rmsprop('''
         if state["step"] == 1:
             state["v"] = np.zeros_like(param.data)
@@ -238,6 +247,14 @@ ADAM_BODY = '''
         state["v"] = b2 * state["v"] + (1 - b2) * param.grad ** 2
 '''
 ADAM_WRONG = {
+    # the learning rate read once, at the first step (ignores a schedule)
+    "lr_frozen": (True, adam(ADAM_BODY + '''
+        state.setdefault("lr", self.lr)
+        t = state["step"]
+        m_hat = state["m"] / (1 - b1 ** t)
+        v_hat = state["v"] / (1 - b2 ** t)
+        param.data -= state["lr"] * m_hat / (np.sqrt(v_hat) + self.eps)
+''')),
     # float64 state: a float32 parameter becomes float64
     "upcast": (True, adam('''
         b1, b2 = self.betas

@@ -93,11 +93,28 @@ def test_table_without_a_repaired_network_is_rejected_visibly():
     assert "0.90" in result.message
 
 
-def test_same_configuration_four_times_is_rejected_by_the_hidden_test():
+def test_same_configuration_four_times_is_rejected_visibly():
     rows = [{"config": "SELU, LeCun normal, Nadam", "val_accuracy": 0.96}] * 4
-    NB.assert_passes("test_results", visible_only=True, **_rows(rows))
-    result = NB.assert_fails("test_results", **_rows(rows))
+    result = NB.assert_fails("test_results", visible_only=True, **_rows(rows))
     assert "different configuration" in result.message
+
+
+GLOBAL_NUMPY_RANDOM = '''
+def build_and_train(X_train, y_train, rng):
+    seed = int(np.random.randint(0, 2**31))      # NumPy's global generator, not the rng given
+    gen = np.random.default_rng(seed)
+    model = make_mlp([64] + [64] * 10 + [10], activation="selu", init="lecun_normal", rng=gen)
+    fit(model, "softmax_cross_entropy", NAdam(model.parameters(), lr=1e-3), X_train, y_train,
+        epochs=10, batch_size=32, rng=gen)
+    return model
+'''
+
+
+def test_numpy_global_random_is_rejected_visibly():
+    for _ in range(2):   # deterministically
+        result = NB.assert_fails("test_build_and_train", visible_only=True,
+                                 **NO_REPAIRS, build_and_train=_imports(GLOBAL_NUMPY_RANDOM))
+        assert "same fresh" in result.message
 
 
 # --- test_build_and_train ---------------------------------------------------------------------
