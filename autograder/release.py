@@ -50,7 +50,6 @@ def discover_assignments(source: Path, pattern: re.Pattern = ASSIGNMENT_PATTERN)
 
 def normalize_notebook(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
     """Strip what varies between runs: outputs, execution counts, timestamps, versions."""
-    point_stubs_at_their_tests(nb)   # a stub promises a test cell below only where there is one
     for cell in nb.cells:
         if cell.cell_type == "code":
             cell.outputs = []
@@ -145,7 +144,8 @@ def release_assignment(source: Path, assignment: str, dest: Path) -> None:
         staged = Path(tmp) / "out" / assignment
         shutil.copytree(released, staged, ignore=IGNORED)
         for path in sorted(staged.rglob("*.ipynb")):
-            write_notebook(normalize_notebook(nbformat.read(path, as_version=4)), path)
+            nb = point_stubs_at_their_tests(nbformat.read(path, as_version=4))  # 'test cell below' only where one is
+            write_notebook(normalize_notebook(nb), path)
         target = Path(dest) / assignment
         if target.exists():
             shutil.rmtree(target)
