@@ -23,6 +23,7 @@ from pathlib import Path
 import nbformat
 
 from autograder.settings import CODE_STUB
+from autograder.stubs import point_stubs_at_their_tests
 
 ROOT = Path(__file__).resolve().parent.parent
 ASSIGNMENT_PATTERN = re.compile(r"^\d\d_[A-Za-z0-9_-]+$")
@@ -143,7 +144,8 @@ def release_assignment(source: Path, assignment: str, dest: Path) -> None:
         staged = Path(tmp) / "out" / assignment
         shutil.copytree(released, staged, ignore=IGNORED)
         for path in sorted(staged.rglob("*.ipynb")):
-            write_notebook(normalize_notebook(nbformat.read(path, as_version=4)), path)
+            nb = point_stubs_at_their_tests(nbformat.read(path, as_version=4))  # 'test cell below' only where one is
+            write_notebook(normalize_notebook(nb), path)
         target = Path(dest) / assignment
         if target.exists():
             shutil.rmtree(target)

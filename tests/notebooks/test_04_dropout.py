@@ -112,7 +112,7 @@ def test_backward_without_scaling_fails_visibly():
 '''))
 
 
-HIDDEN_MISTAKES = {
+HIDDEN_MISTAKES = {  # once caught only by the hidden part; now visibly too
     "mask_shared_across_the_batch": layer(forward='''
     def forward(self, x):
         if not self.training:
@@ -162,11 +162,72 @@ class DropoutLayer(Layer):
 }
 
 
-@pytest.mark.parametrize("name", sorted(HIDDEN_MISTAKES))
-def test_subtler_mistakes_fail_the_hidden_tests(name):
-    NB.assert_fails("test_DropoutLayer", DropoutLayer=HIDDEN_MISTAKES[name])
+MORE_MISTAKES = {
+    "global_numpy_random": layer(forward='''
+    def forward(self, x):
+        if not self.training:
+            self.mask = None
+            return x
+        self.mask = np.random.rand(*x.shape) < self.keep_prob
+        return x * self.mask / self.keep_prob
+'''),
+    "unseeded_generator_of_its_own": layer(forward='''
+    def forward(self, x):
+        if not self.training:
+            self.mask = None
+            return x
+        self.mask = np.random.default_rng().random(x.shape) < self.keep_prob
+        return x * self.mask / self.keep_prob
+'''),
+    "x_modified_in_place": layer(forward='''
+    def forward(self, x):
+        if not self.training:
+            self.mask = None
+            return x
+        self.mask = self.rng.random(x.shape) < self.keep_prob
+        x *= self.mask
+        x /= self.keep_prob
+        return x
+'''),
+    "grad_out_modified_in_place": layer(backward='''
+    def backward(self, grad_out):
+        if self.mask is None:
+            return grad_out
+        grad_out *= self.mask / self.keep_prob
+        return grad_out
+'''),
+    "float64_mask_in_backward": layer(backward='''
+    def backward(self, grad_out):
+        if self.mask is None:
+            return grad_out
+        return grad_out * (self.mask.astype(float) / self.keep_prob)
+'''),
+}
+
+
+@pytest.mark.parametrize("name", sorted(HIDDEN_MISTAKES) + sorted(MORE_MISTAKES))
+def test_every_stated_requirement_fails_visibly(name):
+    """Every requirement the exercise states is checked by the visible part too."""
+    source = HIDDEN_MISTAKES.get(name) or MORE_MISTAKES[name]
+    NB.assert_fails("test_DropoutLayer", visible_only=True, DropoutLayer=source)
+    NB.assert_fails("test_DropoutLayer", DropoutLayer=source)
 
 
 def test_no_validation_is_caught_by_the_error_checks():
-    result = NB.run("test_DropoutLayer", DropoutLayer=HIDDEN_MISTAKES["no_validation"])
+    result = NB.run("test_DropoutLayer", visible_only=True, DropoutLayer=HIDDEN_MISTAKES["no_validation"])
     assert not result.passed and "ValueError" in result.message
+
+
+def test_unscaled_backward_names_the_scaling():
+    result = NB.run("test_DropoutLayer", visible_only=True, DropoutLayer=layer(backward='''
+    def backward(self, grad_out):
+        if self.mask is None:
+            return grad_out
+        return grad_out * self.mask
+'''))
+    assert not result.passed and "scale by 1/keep_prob in backward too" in result.message, result.message
+
+
+def test_global_random_names_the_generator():
+    result = NB.run("test_DropoutLayer", visible_only=True, DropoutLayer=MORE_MISTAKES["global_numpy_random"])
+    assert not result.passed and "self.rng" in result.message, result.message

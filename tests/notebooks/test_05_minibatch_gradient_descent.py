@@ -53,8 +53,42 @@ def test_wrong_minibatches_fail_visibly(name):
     NB.assert_fails("test_minibatches", visible_only=True, minibatches=WRONG_MINIBATCHES[name])
 
 
-def test_fixed_seed_inside_fails_hidden():
-    NB.assert_fails("test_minibatches", minibatches='''
+MORE_WRONG_MINIBATCHES = {
+    "global_permutation": '''
+def minibatches(X, y, batch_size, rng):
+    perm = np.random.permutation(len(X))
+    return [(X[perm[i:i + batch_size]], y[perm[i:i + batch_size]]) for i in range(0, len(X), batch_size)]
+''',
+    "shuffles_in_place": '''
+def minibatches(X, y, batch_size, rng):
+    state = rng.bit_generator.state
+    rng.shuffle(X)
+    rng.bit_generator.state = state
+    rng.shuffle(y)
+    return [(X[i:i + batch_size], y[i:i + batch_size]) for i in range(0, len(X), batch_size)]
+''',
+    "float64_copy": '''
+def minibatches(X, y, batch_size, rng):
+    perm = rng.permutation(len(X))
+    Xs, ys = np.array(X, dtype=float)[perm], np.asarray(y)[perm]
+    return [(Xs[i:i + batch_size], ys[i:i + batch_size]) for i in range(0, len(X), batch_size)]
+''',
+    "flattens_images": '''
+def minibatches(X, y, batch_size, rng):
+    perm = rng.permutation(len(X))
+    Xs, ys = X.reshape(len(X), -1)[perm], y[perm]
+    return [(Xs[i:i + batch_size], ys[i:i + batch_size]) for i in range(0, len(X), batch_size)]
+''',
+}
+
+
+@pytest.mark.parametrize("name", sorted(MORE_WRONG_MINIBATCHES))
+def test_stated_minibatches_requirements_fail_visibly(name):
+    NB.assert_fails("test_minibatches", visible_only=True, minibatches=MORE_WRONG_MINIBATCHES[name])
+
+
+def test_fixed_seed_inside_fails_visibly():
+    NB.assert_fails("test_minibatches", visible_only=True, minibatches='''
 def minibatches(X, y, batch_size, rng):
     perm = np.random.default_rng(0).permutation(len(X))
     return [(X[perm[i:i + batch_size]], y[perm[i:i + batch_size]]) for i in range(0, len(X), batch_size)]
@@ -114,12 +148,27 @@ def test_wrong_train_epoch_fails_visibly(name):
     NB.assert_fails("test_train_epoch", visible_only=True, train_epoch=WRONG_TRAIN_EPOCH[name])
 
 
-def test_ignoring_the_rng_fails_hidden():
-    NB.assert_fails("test_train_epoch", train_epoch=_loop(STEP).replace(
+def test_ignoring_the_rng_fails_visibly():
+    NB.assert_fails("test_train_epoch", visible_only=True, train_epoch=_loop(STEP).replace(
         "minibatches(X, y, batch_size, rng)", "minibatches(X, y, batch_size, np.random.default_rng(0))"))
 
 
-def test_hardcoded_loss_fails_hidden():
-    NB.assert_fails("test_train_epoch", train_epoch=_loop(STEP).replace(
+def test_hardcoded_loss_fails_visibly():
+    NB.assert_fails("test_train_epoch", visible_only=True, train_epoch=_loop(STEP).replace(
         "loss_fn(out, y_batch)",
         "(mean_squared_error if y_batch.ndim == 2 else softmax_cross_entropy)(out, y_batch)"))
+
+
+def test_train_epoch_with_a_wrong_minibatches_says_so():
+    result = NB.run("test_train_epoch", minibatches=WRONG_MINIBATCHES["drops_the_last_batch"])
+    assert not result.passed and "fix minibatches" in result.message, result.message
+    result = NB.run("test_train_epoch", minibatches='''
+def minibatches(X, y, batch_size, rng):
+    raise NotImplementedError()
+''')
+    assert not result.passed and "minibatches" in result.message, result.message
+
+
+def test_train_epoch_returning_an_array_fails_visibly():
+    NB.assert_fails("test_train_epoch", visible_only=True,
+                    train_epoch=_loop(STEP, ret="return np.array([total / len(X)])"))

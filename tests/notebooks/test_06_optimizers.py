@@ -108,21 +108,21 @@ MOMENTUM_WRONG = {
         param.data -= self.lr * state["b"]
 ''')),
     # the textbook velocity form: right at constant lr, wrong under a schedule
-    "velocity": (False, momentum('''
+    "velocity": (True, momentum('''
         if state["step"] == 1:
             state["v"] = np.zeros_like(param.data)
         state["v"] = self.momentum * state["v"] - self.lr * param.grad
         param.data += state["v"]
 ''')),
     # one buffer on self, shared by all parameters
-    "shared_buffer": (False, momentum('''
+    "shared_buffer": (True, momentum('''
         if not hasattr(self, "b"):
             self.b = np.zeros_like(param.data)
         self.b = self.momentum * self.b + param.grad
         param.data -= self.lr * self.b
 ''')),
     # float32 parameters become float64
-    "upcast": (False, momentum('''
+    "upcast": (True, momentum('''
         if state["step"] == 1:
             state["b"] = np.array(param.grad, dtype=np.float64)
         else:
@@ -130,7 +130,7 @@ MOMENTUM_WRONG = {
         param.data = param.data - self.lr * state["b"]
 ''')),
     # lr hard-coded at construction time (ignores the schedule)
-    "lr_frozen": (False, momentum('''
+    "lr_frozen": (True, momentum('''
         if state["step"] == 1:
             state["lr"] = self.lr
             state["b"] = np.array(param.grad)
@@ -141,6 +141,13 @@ MOMENTUM_WRONG = {
 }
 
 NESTEROV_WRONG = {
+    # one buffer on self, shared by all parameters
+    "shared_buffer": (True, nesterov('''
+        if not hasattr(self, "b"):
+            self.b = np.zeros_like(param.data)
+        self.b = self.momentum * self.b + param.grad
+        param.data -= self.lr * (param.grad + self.momentum * self.b)
+''')),
     "plain_momentum": (True, nesterov('''
         if state["step"] == 1:
             state["b"] = np.array(param.grad)
@@ -153,7 +160,7 @@ NESTEROV_WRONG = {
         state["b"] = self.momentum * old + param.grad
         param.data -= self.lr * (param.grad + self.momentum * old)
 ''')),
-    "velocity": (False, nesterov('''
+    "velocity": (True, nesterov('''
         if state["step"] == 1:
             state["v"] = np.zeros_like(param.data)
         state["v"] = self.momentum * state["v"] - self.lr * param.grad
@@ -174,19 +181,19 @@ ADAGRAD_WRONG = {
         state["G"] += param.grad ** 2
         param.data -= self.lr * param.grad / (np.sqrt(state["G"]) + self.eps)
 ''')),
-    "ignores_initial_accumulator_value": (False, adagrad('''
+    "ignores_initial_accumulator_value": (True, adagrad('''
         if state["step"] == 1:
             state["G"] = np.zeros_like(param.data)
         state["G"] += param.grad ** 2
         param.data -= self.lr * param.grad / (np.sqrt(state["G"]) + self.eps)
 ''')),
-    "hard_coded_eps": (False, adagrad('''
+    "hard_coded_eps": (True, adagrad('''
         if state["step"] == 1:
             state["G"] = np.full_like(param.data, self.initial_accumulator_value)
         state["G"] += param.grad ** 2
         param.data -= self.lr * param.grad / (np.sqrt(state["G"]) + 1e-10)
 ''')),
-    "upcast": (False, adagrad('''
+    "upcast": (True, adagrad('''
         if state["step"] == 1:
             state["G"] = np.full(param.data.shape, float(self.initial_accumulator_value))
         state["G"] = state["G"] + param.grad.astype(np.float64) ** 2
@@ -195,6 +202,15 @@ ADAGRAD_WRONG = {
 }
 
 RMSPROP_WRONG = {
+    # param.grad changed in place (the trajectory alone would not show it)
+    "grad_modified_in_place": (True, rmsprop('''
+        if state["step"] == 1:
+            state["v"] = np.zeros_like(param.data)
+        g = param.grad
+        state["v"] = self.alpha * state["v"] + (1 - self.alpha) * g ** 2
+        g /= np.sqrt(state["v"]) + self.eps
+        param.data -= self.lr * g
+''')),
     "eps_inside": (True, rmsprop('''
         if state["step"] == 1:
             state["v"] = np.zeros_like(param.data)
@@ -208,13 +224,13 @@ RMSPROP_WRONG = {
         v_hat = state["v"] / (1 - self.alpha ** state["step"])
         param.data -= self.lr * param.grad / (np.sqrt(v_hat) + self.eps)
 ''')),
-    "alpha_swapped": (False, rmsprop('''
+    "alpha_swapped": (True, rmsprop('''
         if state["step"] == 1:
             state["v"] = np.zeros_like(param.data)
         state["v"] = (1 - self.alpha) * state["v"] + self.alpha * param.grad ** 2
         param.data -= self.lr * param.grad / (np.sqrt(state["v"]) + self.eps)
 ''')),
-    "shared_average": (False, rmsprop('''
+    "shared_average": (True, rmsprop('''
         if not hasattr(self, "v"):
             self.v = 0.0
         self.v = self.alpha * self.v + (1 - self.alpha) * param.grad ** 2
@@ -231,6 +247,38 @@ ADAM_BODY = '''
         state["v"] = b2 * state["v"] + (1 - b2) * param.grad ** 2
 '''
 ADAM_WRONG = {
+    # the learning rate read once, at the first step (ignores a schedule)
+    "lr_frozen": (True, adam(ADAM_BODY + '''
+        state.setdefault("lr", self.lr)
+        t = state["step"]
+        m_hat = state["m"] / (1 - b1 ** t)
+        v_hat = state["v"] / (1 - b2 ** t)
+        param.data -= state["lr"] * m_hat / (np.sqrt(v_hat) + self.eps)
+''')),
+    # float64 state: a float32 parameter becomes float64
+    "upcast": (True, adam('''
+        b1, b2 = self.betas
+        t = state["step"]
+        if t == 1:
+            state["m"] = np.zeros(param.data.shape)
+            state["v"] = np.zeros(param.data.shape)
+        state["m"] = b1 * state["m"] + (1 - b1) * param.grad
+        state["v"] = b2 * state["v"] + (1 - b2) * param.grad ** 2
+        m_hat = state["m"] / (1 - b1 ** t)
+        v_hat = state["v"] / (1 - b2 ** t)
+        param.data = param.data - self.lr * m_hat / (np.sqrt(v_hat) + self.eps)
+''')),
+    # betas hard-coded: right with the defaults only
+    "hard_coded_betas": (True, adam('''
+        b1, b2 = 0.9, 0.999
+        t = state["step"]
+        if t == 1:
+            state["m"] = np.zeros_like(param.data)
+            state["v"] = np.zeros_like(param.data)
+        state["m"] = b1 * state["m"] + (1 - b1) * param.grad
+        state["v"] = b2 * state["v"] + (1 - b2) * param.grad ** 2
+        param.data -= self.lr * (state["m"] / (1 - b1 ** t)) / (np.sqrt(state["v"] / (1 - b2 ** t)) + self.eps)
+''')),
     "no_bias_correction": (True, adam(ADAM_BODY + '''
         param.data -= self.lr * state["m"] / (np.sqrt(state["v"]) + self.eps)
 ''')),
@@ -240,31 +288,31 @@ ADAM_WRONG = {
         v_hat = state["v"] / (1 - b2 ** t)
         param.data -= self.lr * m_hat / (np.sqrt(v_hat) + self.eps)
 ''')),
-    "step_incremented_again": (False, adam(ADAM_BODY + '''
+    "step_incremented_again": (True, adam(ADAM_BODY + '''
         state["step"] += 1
         t = state["step"]
         m_hat = state["m"] / (1 - b1 ** t)
         v_hat = state["v"] / (1 - b2 ** t)
         param.data -= self.lr * m_hat / (np.sqrt(v_hat) + self.eps)
 ''')),
-    "own_global_counter": (False, adam(ADAM_BODY + '''
+    "own_global_counter": (True, adam(ADAM_BODY + '''
         self.t = getattr(self, "t", 0) + 1
         m_hat = state["m"] / (1 - b1 ** self.t)
         v_hat = state["v"] / (1 - b2 ** self.t)
         param.data -= self.lr * m_hat / (np.sqrt(v_hat) + self.eps)
 ''')),
-    "eps_inside": (False, adam(ADAM_BODY + '''
+    "eps_inside": (True, adam(ADAM_BODY + '''
         t = state["step"]
         m_hat = state["m"] / (1 - b1 ** t)
         v_hat = state["v"] / (1 - b2 ** t)
         param.data -= self.lr * m_hat / np.sqrt(v_hat + self.eps)
 ''')),
-    "keras_epsilon_hat": (False, adam(ADAM_BODY + '''
+    "keras_epsilon_hat": (True, adam(ADAM_BODY + '''
         t = state["step"]
         lr_t = self.lr * np.sqrt(1 - b2 ** t) / (1 - b1 ** t)
         param.data -= lr_t * state["m"] / (np.sqrt(state["v"]) + self.eps)
 ''')),
-    "only_m_corrected": (False, adam(ADAM_BODY + '''
+    "only_m_corrected": (True, adam(ADAM_BODY + '''
         t = state["step"]
         param.data -= self.lr * state["m"] / (1 - b1 ** t) / (np.sqrt(state["v"]) + self.eps)
 ''')),
@@ -282,6 +330,30 @@ NADAM_BODY = '''
         v_hat = state["v"] / (1 - b2 ** t)
 '''
 NADAM_WRONG = {
+    # float64 state: a float32 parameter becomes float64
+    "upcast": (True, adam('''
+        b1, b2 = self.betas
+        t = state["step"]
+        if t == 1:
+            state["m"] = np.zeros(param.data.shape)
+            state["v"] = np.zeros(param.data.shape)
+        state["m"] = b1 * state["m"] + (1 - b1) * param.grad
+        state["v"] = b2 * state["v"] + (1 - b2) * param.grad ** 2
+        m_hat = state["m"] / (1 - b1 ** t)
+        v_hat = state["v"] / (1 - b2 ** t)
+        param.data = param.data - self.lr * m_hat / (np.sqrt(v_hat) + self.eps)
+''')),
+    # betas hard-coded: right with the defaults only
+    "hard_coded_betas": (True, adam('''
+        b1, b2 = 0.9, 0.999
+        t = state["step"]
+        if t == 1:
+            state["m"] = np.zeros_like(param.data)
+            state["v"] = np.zeros_like(param.data)
+        state["m"] = b1 * state["m"] + (1 - b1) * param.grad
+        state["v"] = b2 * state["v"] + (1 - b2) * param.grad ** 2
+        param.data -= self.lr * (state["m"] / (1 - b1 ** t)) / (np.sqrt(state["v"] / (1 - b2 ** t)) + self.eps)
+''')),
     "keras_schedule": (True, nadam(NADAM_BODY + '''
         mu = b1 * (1 - 0.5 * 0.96 ** t)
         mu_next = b1 * (1 - 0.5 * 0.96 ** (t + 1))
@@ -295,21 +367,21 @@ NADAM_WRONG = {
         m_hat = mu * state["m"] / (1 - state["P"] * mu) + (1 - mu) * param.grad / (1 - state["P"])
         param.data -= self.lr * m_hat / (np.sqrt(v_hat) + self.eps)
 ''')),
-    "shared_product": (False, nadam(NADAM_BODY + '''
+    "shared_product": (True, nadam(NADAM_BODY + '''
         mu = b1 * (1 - 0.5 * 0.96 ** (t * self.momentum_decay))
         mu_next = b1 * (1 - 0.5 * 0.96 ** ((t + 1) * self.momentum_decay))
         self.P = getattr(self, "P", 1.0) * mu
         m_hat = mu_next * state["m"] / (1 - self.P * mu_next) + (1 - mu) * param.grad / (1 - self.P)
         param.data -= self.lr * m_hat / (np.sqrt(v_hat) + self.eps)
 ''')),
-    "hard_coded_psi": (False, nadam(NADAM_BODY + '''
+    "hard_coded_psi": (True, nadam(NADAM_BODY + '''
         mu = b1 * (1 - 0.5 * 0.96 ** (t * 0.004))
         mu_next = b1 * (1 - 0.5 * 0.96 ** ((t + 1) * 0.004))
         state["P"] *= mu
         m_hat = mu_next * state["m"] / (1 - state["P"] * mu_next) + (1 - mu) * param.grad / (1 - state["P"])
         param.data -= self.lr * m_hat / (np.sqrt(v_hat) + self.eps)
 ''')),
-    "no_v_correction": (False, nadam(NADAM_BODY + '''
+    "no_v_correction": (True, nadam(NADAM_BODY + '''
         mu = b1 * (1 - 0.5 * 0.96 ** (t * self.momentum_decay))
         mu_next = b1 * (1 - 0.5 * 0.96 ** ((t + 1) * self.momentum_decay))
         state["P"] *= mu
@@ -328,7 +400,7 @@ PARAMS = [pytest.param(test_id, cell, source, visible, id=f"{cell}-{name}")
 @pytest.mark.parametrize("test_id, cell, source, visible", PARAMS)
 def test_wrong_implementation_is_rejected(test_id, cell, source, visible):
     NB.assert_fails(test_id, **{cell: source})
-    if visible:  # the most common mistakes are already caught by the visible part
+    if visible:  # every mistake against a stated requirement is caught by the visible part too
         NB.assert_fails(test_id, visible_only=True, **{cell: source})
 
 
@@ -345,6 +417,20 @@ def test_failure_messages_name_the_mistake():
     ]
     for test_id, cell, source, phrase in cases:
         result = NB.run(test_id, **{cell: source})
+        assert not result.passed and phrase in result.message, result.message
+
+
+def test_visible_messages_name_the_mistake():
+    """The visible part alone names the step counter on self and a missing initial accumulator."""
+    cases = [
+        ("test_Adam", "Adam", ADAM_WRONG["own_global_counter"][1], "your own counter"),
+        ("test_AdaGrad", "AdaGrad", ADAGRAD_WRONG["ignores_initial_accumulator_value"][1],
+         "self.initial_accumulator_value"),
+        ("test_Momentum", "Momentum", MOMENTUM_WRONG["velocity"][1], "velocity form"),
+        ("test_Adam", "Adam", ADAM_WRONG["upcast"][1], "float32"),
+    ]
+    for test_id, cell, source, phrase in cases:
+        result = NB.run(test_id, visible_only=True, **{cell: source})
         assert not result.passed and phrase in result.message, result.message
 
 

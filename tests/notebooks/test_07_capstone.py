@@ -93,11 +93,28 @@ def test_table_without_a_repaired_network_is_rejected_visibly():
     assert "0.90" in result.message
 
 
-def test_same_configuration_four_times_is_rejected_by_the_hidden_test():
+def test_same_configuration_four_times_is_rejected_visibly():
     rows = [{"config": "SELU, LeCun normal, Nadam", "val_accuracy": 0.96}] * 4
-    NB.assert_passes("test_results", visible_only=True, **_rows(rows))
-    result = NB.assert_fails("test_results", **_rows(rows))
+    result = NB.assert_fails("test_results", visible_only=True, **_rows(rows))
     assert "different configuration" in result.message
+
+
+GLOBAL_NUMPY_RANDOM = '''
+def build_and_train(X_train, y_train, rng):
+    seed = int(np.random.randint(0, 2**31))      # NumPy's global generator, not the rng given
+    gen = np.random.default_rng(seed)
+    model = make_mlp([64] + [64] * 10 + [10], activation="selu", init="lecun_normal", rng=gen)
+    fit(model, "softmax_cross_entropy", NAdam(model.parameters(), lr=1e-3), X_train, y_train,
+        epochs=10, batch_size=32, rng=gen)
+    return model
+'''
+
+
+def test_numpy_global_random_is_rejected_visibly():
+    for _ in range(2):   # deterministically
+        result = NB.assert_fails("test_build_and_train", visible_only=True,
+                                 **NO_REPAIRS, build_and_train=_imports(GLOBAL_NUMPY_RANDOM))
+        assert "same fresh" in result.message
 
 
 # --- test_build_and_train ---------------------------------------------------------------------
@@ -244,3 +261,58 @@ def test_reference_solution_passes_with_margin_for_several_seeds(seed):
     model = reference_build_and_train()(X_tr, y_tr, np.random.default_rng(seed))
     assert accuracy(model, X_val, y_val) >= 0.92
     assert accuracy(model, X_test, y_test) >= 0.92   # the threshold is 0.90
+
+
+# --- the time budget counts CPU time, not the machine's load -----------------------------------
+def test_reference_passes_with_two_cpu_bound_processes_beside_it():
+    """The budget is processor time of the training: two busy loops beside it change nothing."""
+    import subprocess
+    import sys
+
+    busy = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(2)]
+    try:
+        result = NB.assert_passes("test_build_and_train", **NO_REPAIRS)
+        assert "of CPU time" in result.stdout
+    finally:
+        for process in busy:
+            process.kill()
+        for process in busy:
+            process.wait()
+
+
+def test_the_budget_is_stated_as_cpu_time():
+    text = "".join(c["source"] if isinstance(c["source"], str) else "".join(c["source"])
+                   for c in __import__("json").loads(NB.path.read_text(encoding="utf-8"))["cells"])
+    assert "30 seconds of processor time" in text and "time.process_time()" in text
+    test = next(c for c in NB.cells if c.grade_id == "test_build_and_train").source
+    assert "process_time()" in test and "perf_counter" not in test
+
+
+# --- run_config seeds each configuration from the configuration itself -------------------------
+SEEDING = '''
+results = []
+kwargs = dict(activation="selu", init="lecun_normal", optimizer=SGD, lr=0.01, epochs=1, verbose=False)
+a1 = run_config("a", **kwargs)
+b = run_config("b", activation="elu", init="he_normal", optimizer=SGD, lr=0.01, epochs=1, verbose=False)
+a2 = run_config("a again", **kwargs)
+a3 = run_config("a, repeat 1", repeat=1, **kwargs)
+assert a1["history"].loss == a2["history"].loss, "the same configuration gave other numbers"
+assert a1["history"].loss != a3["history"].loss, "repeat=1 gave the same numbers"
+assert a1["settings"]["activation"] == "selu"
+results = ROWS
+'''
+
+
+def test_run_config_numbers_do_not_depend_on_order_or_reruns():
+    NB.assert_passes("test_results", visible_only=True, repair_init=SEEDING.replace("ROWS", repr(GOOD_ROWS)),
+                     repair_activation="pass", repair_optimizer="pass", repair_dropout="pass")
+
+
+def test_released_stubs_send_the_learner_to_the_right_cell():
+    from tests.nbharness import REPO
+    course = Notebook(REPO / "course" / "07_capstone" / "07_capstone.ipynb")
+    stubs = {c.grade_id: c.source for c in course.cells if c.solution}
+    for grade_id in REPAIR_CELLS[:3]:
+        assert "test cell below" not in stubs[grade_id] and "further down" in stubs[grade_id]
+    assert "run the test cell below" in stubs["repair_dropout"]
+    assert "run the test cell below" in stubs["build_and_train"]
