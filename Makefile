@@ -40,7 +40,7 @@ ALLOW_ROOT = $(if $(filter 0,$(shell id -u)),--allow-root)
 ## Open the course in JupyterLab (installs everything on first use).
 ##   make lab LAB_ARGS="--no-browser --port=8890 --ip=0.0.0.0"   passes options to JupyterLab
 lab: $(STAMP)
-	@$(if $(ALLOW_ROOT),echo "make lab: running as root, so JupyterLab is started with --allow-root")
+	@$(if $(ALLOW_ROOT),echo "make lab: you are root (a container?): JupyterLab is started with --allow-root")
 	@JUPYTER_CONFIG_PATH="$(LEARNER_CONFIG)$${JUPYTER_CONFIG_PATH:+:$$JUPYTER_CONFIG_PATH}" \
 		$(BIN)/jupyter lab --ServerApp.root_dir=course \
 		--LabApp.default_url=/lab/tree/00_getting_started/00_getting_started.ipynb $(ALLOW_ROOT) $(LAB_ARGS)

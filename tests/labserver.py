@@ -37,8 +37,9 @@ def free_port() -> int:
 
 
 class LabServer:
-    def __init__(self, root_dir: Path, *, home: Path, config_path: list[Path] = ()):
-        self.root_dir, self.home = Path(root_dir), Path(home)
+    def __init__(self, root_dir: Path, *, home: Path, config_path: list[Path] = (), make_lab: Path | None = None):
+        """``make_lab``: a project folder whose `make lab` starts the server (LAB_ARGS set here)."""
+        self.root_dir, self.home, self.make_lab = Path(root_dir), Path(home), make_lab
         self.config_path = [str(p) for p in config_path]
         self.port, self.token = free_port(), secrets.token_hex(16)
         self.base = f"http://127.0.0.1:{self.port}"
@@ -54,14 +55,16 @@ class LabServer:
             env[var] = str(self.home / sub)
         if self.config_path:
             env["JUPYTER_CONFIG_PATH"] = os.pathsep.join(self.config_path)
-        cmd = [sys.executable, "-m", "jupyterlab", "--no-browser", "--ServerApp.ip=127.0.0.1",
-               f"--ServerApp.port={self.port}", "--ServerApp.port_retries=0",
-               f"--IdentityProvider.token={self.token}", f"--ServerApp.root_dir={self.root_dir}"]
-        if os.geteuid() == 0:
-            cmd.append("--allow-root")
+        args = ["--no-browser", "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={self.port}",
+                "--ServerApp.port_retries=0", f"--IdentityProvider.token={self.token}"]
+        if self.make_lab:
+            cmd, cwd = ["make", "--no-print-directory", "lab", "LAB_ARGS=" + " ".join(args)], self.make_lab
+        else:
+            cmd = [sys.executable, "-m", "jupyterlab", *args, f"--ServerApp.root_dir={self.root_dir}"]
+            cmd += ["--allow-root"] if os.geteuid() == 0 else []
+            cwd = self.root_dir
         self._log = open(self.log_path, "wb")
-        self.proc = subprocess.Popen(cmd, stdout=self._log, stderr=subprocess.STDOUT, env=env,
-                                     cwd=self.root_dir)
+        self.proc = subprocess.Popen(cmd, stdout=self._log, stderr=subprocess.STDOUT, env=env, cwd=cwd)
         deadline = time.monotonic() + STARTUP_TIMEOUT
         while True:
             try:
