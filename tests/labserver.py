@@ -48,7 +48,8 @@ class LabServer:
 
     def __enter__(self) -> "LabServer":
         env = dict(os.environ)
-        env.pop("JUPYTER_CONFIG_PATH", None)
+        for var in ("JUPYTER_CONFIG_PATH", "MAKEFLAGS", "MFLAGS", "MAKELEVEL"):
+            env.pop(var, None)
         for var, sub in (("JUPYTER_CONFIG_DIR", "config"), ("JUPYTER_DATA_DIR", "data"),
                          ("JUPYTER_RUNTIME_DIR", "runtime"), ("IPYTHONDIR", "ipython")):
             (self.home / sub).mkdir(parents=True, exist_ok=True)

@@ -42,7 +42,7 @@ def base_python():
 
 
 def make(project, *args, python=None):
-    env = {k: v for k, v in os.environ.items() if k not in ("PYTHON", "VIRTUAL_ENV", "MAKEFLAGS")}
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHON", "VIRTUAL_ENV", "MAKEFLAGS", "MFLAGS", "MAKELEVEL")}
     if python:
         env["PYTHON"] = python
     proc = subprocess.run(["make", "--no-print-directory", *args], cwd=project, env=env,
