@@ -6,12 +6,15 @@
 Each assignment is a folder ``solutions/NN_name/`` (pattern ``NN_*``). nbgrader's
 ``generate_assignment`` runs in a throw-away course directory with a throw-away gradebook,
 then every notebook is normalized (no outputs, no execution counts, no volatile
-metadata; nbformat's sorted-key JSON) so the result is byte-for-byte reproducible.
+metadata; nbformat's sorted-key JSON) so the result is byte-for-byte reproducible. Its
+metadata is what the course's kernel writes when JupyterLab opens it
+(``autograder.kernel_metadata``), so opening a notebook does not modify it.
 Non-notebook files of the assignment are copied as they are.
 """
 from __future__ import annotations
 
 import argparse
+import copy
 import filecmp
 import os
 import re
@@ -22,6 +25,7 @@ from pathlib import Path
 
 import nbformat
 
+from autograder.kernel_metadata import notebook_metadata
 from autograder.settings import CODE_STUB
 from autograder.stubs import point_stubs_at_their_tests
 
@@ -56,12 +60,8 @@ def normalize_notebook(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
             cell.execution_count = None
         for key in VOLATILE_CELL_METADATA:
             cell.metadata.pop(key, None)
-    kernelspec = nb.metadata.get("kernelspec", {
-        "display_name": "Python 3", "language": "python", "name": "python3"})
-    nb.metadata = nbformat.from_dict({
-        "kernelspec": kernelspec,
-        "language_info": {"name": nb.metadata.get("language_info", {}).get("name", "python")},
-    })
+    # What the course's kernel writes when JupyterLab connects: opening is not editing.
+    nb.metadata = nbformat.from_dict(notebook_metadata())
     return nb
 
 
@@ -102,10 +102,11 @@ def generate(source: Path, assignment: str, workdir: Path, *, cell_timeout: int 
 def holds_learner_work(path: Path) -> bool:
     """True if the notebook at ``path`` is not as release left it, so must not be replaced.
 
-    A released notebook is normalized (no outputs, no execution counts, minimal metadata)
-    and each of its code answer cells still holds the stub. One that a learner ran, or
-    saved from JupyterLab, is not normalized; one whose answers were typed in has lost
-    a stub. An unreadable file counts as someone's work too.
+    A released notebook is normalized (no outputs, no execution counts, the course kernel's
+    metadata) and each of its code answer cells still holds the stub. One that a learner
+    ran is not normalized; one whose answers were typed in has lost a stub. The notebook's
+    own metadata is not work: a kernel on another Python version rewrites
+    ``language_info.version`` there. An unreadable file counts as someone's work too.
     """
     try:
         text = path.read_text(encoding="utf-8")
@@ -114,7 +115,9 @@ def holds_learner_work(path: Path) -> bool:
         return True
     answered = any(c.cell_type == "code" and c.metadata.get("nbgrader", {}).get("solution")
                    and STUB_LINE not in c.source for c in nb.cells)
-    return answered or nbformat.writes(normalize_notebook(nb)) + "\n" != text
+    as_released = nbformat.writes(normalize_notebook(copy.deepcopy(nb))) + "\n"
+    nb.metadata = nbformat.from_dict(notebook_metadata())
+    return answered or as_released != nbformat.writes(nb) + "\n"
 
 
 def learner_work(dest: Path, assignments: list[str]) -> list[Path]:
