@@ -38,6 +38,7 @@ from traitlets import Bool, Int, Unicode
 
 HOME = "/home/learner"
 NOBODY = 65534
+TMPFS_MB = 512           # size of each tmpfs (/tmp and the home): files there take RAM
 INSTALL_HINT = ("error: bubblewrap (bwrap) is not installed; the grader runs every notebook in it. "
                 "Install it (Debian/Ubuntu: apt-get install -y bubblewrap) or, on a machine that "
                 "cannot have it, pass --no-sandbox (learner code then runs with your rights).")
@@ -186,7 +187,8 @@ class SandboxKernelManager(AsyncKernelManager):
             args += ["--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID"]
         else:
             args += ["--unshare-user"]
-        args += ["--perms", "1777", "--tmpfs", "/tmp"]          # before any bind under /tmp
+        size = str(TMPFS_MB * 1024 * 1024)
+        args += ["--perms", "1777", "--size", size, "--tmpfs", "/tmp"]   # before any bind under /tmp
         args += _system_binds()
         for path in dict.fromkeys([prefix, venv, lib]):
             if not path.startswith("/usr/"):
@@ -194,7 +196,7 @@ class SandboxKernelManager(AsyncKernelManager):
             args += ["--ro-bind", path, path]
         args += _dirs_for(self._run, made) + ["--bind", self._run, self._run]
         args += ["--proc", "/proc", "--dev", "/dev", "--perms", "0755", "--dir", "/home",
-                 "--perms", "0777", "--tmpfs", HOME]
+                 "--perms", "0777", "--size", size, "--tmpfs", HOME]
         args += self._copy_files()
         if self.mpl_cache and os.path.exists(self.mpl_cache):
             args += ["--perms", "0777", "--dir", "/tmp/mpl"]

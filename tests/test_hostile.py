@@ -32,16 +32,16 @@ PLANTED = ("hostile.txt", "deeplib/hostile.py", "autograder/hostile.py", "course
            "solutions/00_getting_started/hostile.txt")
 
 
-def repo_state() -> str:
-    """Hash of every file of the watched folders (caches excluded) and of the planted names."""
-    h = hashlib.sha256()
+def repo_state() -> dict[str, str]:
+    """SHA-256 of every file of the watched folders (caches excluded); which planted names exist."""
+    state = {}
     for d in WATCHED_DIRS:
         for p in sorted((ROOT / d).rglob("*")):
             if p.is_file() and not {"__pycache__", ".pytest_cache", ".ipynb_checkpoints"} & set(p.parts):
-                h.update(str(p.relative_to(ROOT)).encode() + b"\0" + p.read_bytes())
+                state[str(p.relative_to(ROOT))] = hashlib.sha256(p.read_bytes()).hexdigest()
     for rel in PLANTED:
-        h.update(f"{rel}:{(ROOT / rel).exists()}".encode())
-    return h.hexdigest()
+        state[rel] = str((ROOT / rel).exists())
+    return state
 
 
 def batch_processes(*fragments: str) -> list[str]:
@@ -101,7 +101,8 @@ def test_no_process_of_the_batch_survives(batch):
 
 def test_repository_and_submissions_untouched(batch):
     assert tree_hash(batch["subs"]) == batch["before"]["subs"]
-    assert repo_state() == batch["before"]["repo"]
+    now, before = repo_state(), batch["before"]["repo"]
+    assert [k for k in sorted(set(now) | set(before)) if now.get(k) != before.get(k)] == []
     assert not os.path.exists(hostile.ROOT_FILE)
 
 
