@@ -361,8 +361,8 @@ def grade_one(found: Found, tpl: Template, opts, expected: dict, workdir: Path) 
             if attempt == 0:
                 src_ok = nbformat.read(found.path, as_version=4)
                 if any(_kills_kernel(c.source) for c in src_ok.cells if c.cell_type == "code"):
-                    result.flags -= {"tampering"}
-                    result.notes = [n for n in result.notes if not n.startswith("cell `")]
+                    result.flags -= {"tampering", "tampering_suspected"}
+                    result.notes = [n for n in result.notes if not n.startswith(("cell `", "review: cell `"))]
                     continue
             result.notes.append("the Python kernel died while running the notebook")
         elif "Timeout" in log or "timeout" in log:
