@@ -39,7 +39,7 @@ from pathlib import Path
 
 import nbformat
 
-from autograder import tamper
+from autograder import redact, sandbox, tamper
 from autograder.release import ROOT, discover_assignments, ensure_venv_on_path, generate
 from autograder.submissions import Found, extract_zip, grade_ids, identify
 
@@ -100,6 +100,8 @@ def build_template(source: Path, assignment: str, workdir: Path, cell_timeout: i
         code_locked = [c.source for c in nb.cells if c.cell_type == "code"
                        and c.metadata.get("nbgrader", {}).get("locked") and not c.metadata["nbgrader"].get("grade")]
         info["protected"] = tamper.protected_imports(code_locked)
+        info["used"] = tamper.test_usage([t["full"] for t in info["tests"].values()], info["protected"])
+        info["redactor"] = redact.Redactor.from_notebooks(nb, released)
         notebooks[path.stem] = info
     return Template(assignment, root, notebooks)
 
@@ -193,15 +195,6 @@ class Runner:
         cls._all.clear()
 
 
-def _kill_by_cmdline(fragment: str) -> None:
-    for cmd in Path("/proc").glob("[0-9]*/cmdline"):
-        try:
-            if fragment in cmd.read_bytes().decode(errors="replace"):
-                os.kill(int(cmd.parent.name), signal.SIGKILL)
-        except (OSError, ValueError):
-            continue
-
-
 def _limits(memory_mb: int):
     def apply():
         if memory_mb:
@@ -228,18 +221,15 @@ def _truncate(text: str, n: int = MAX_MESSAGE) -> str:
     return text if len(text) <= n else text[:n] + f"\n... ({len(text) - n} more characters not shown)"
 
 
-def _failure(cell) -> str | None:
-    """The exception type and message of a cell, or what it wrote to stderr (no traceback)."""
+def _failure(cell, owners: dict) -> str | None:
+    """Feedback for a test cell: the check's message or a short error (see autograder.redact)."""
     for out in cell.get("outputs", []):
         if out.get("output_type") == "error":
-            ename, evalue = out.get("ename", "Error"), ANSI.sub("", str(out.get("evalue", ""))).strip()
-            if ename == "CellTimeoutError" or (ename == "KeyboardInterrupt" and not evalue):
-                return "the cell did not finish within the time limit (an infinite loop?)"
-            return f"{ename}: {evalue}" if evalue else f"{ename} (no message)"
+            return redact.test_message(out, owners)
     err = "".join(o.get("text", "") for o in cell.get("outputs", [])
                   if o.get("output_type") == "stream" and o.get("name") == "stderr")
     if err.strip():
-        return "the cell wrote to stderr (a warning counts as a failure): " + err.strip()
+        return redact.stderr_message(err)
     return None
 
 
@@ -270,13 +260,15 @@ def prepare_copy(found: Found, tpl: Template, nonce: str, expected: dict, result
     for gid, src in info["locked"].items():
         if gid not in info["tests"] and gid in present and present[gid].get("source", "").strip() != src.strip():
             result.notes.append(f"locked cell {gid} was edited; restored from the source")
-    problems = []
+    problems, suspect = [], []
     for i, cell in enumerate(nb.cells):
         md = cell.get("metadata", {}).get("nbgrader", {})
         if cell.get("cell_type") != "code" or md.get("grade_id") in info["locked"]:
             continue
         name = md.get("grade_id") or f"#{i + 1}"
-        problems += tamper.scan_cell(cell.get("source", ""), info["protected"], name)
+        zero, review = tamper.scan(cell.get("source", ""), info["protected"], info["used"], name)
+        problems += zero
+        suspect += review
         if neutralize and _kills_kernel(cell.get("source", "")):
             cell["source"] = ('raise RuntimeError("The grader removed this cell\'s code: '
                               'it stopped the Python kernel (os._exit, os.kill...).")')
@@ -284,13 +276,21 @@ def prepare_copy(found: Found, tpl: Template, nonce: str, expected: dict, result
     if problems:
         result.flags.add("tampering")
         result.notes += problems
+    if suspect:
+        result.flags.add("tampering_suspected")
+        result.notes += ["review: " + n for n in suspect]
     for cell in nb.cells:  # nbgrader clears outputs anyway; keep the copy small
         if cell.get("cell_type") == "code":
             cell["outputs"], cell["execution_count"] = [], None
-    check = nbformat.v4.new_code_cell(tamper.check_cell_source(nonce, expected, info["protected"]))
+    check = nbformat.v4.new_code_cell(tamper.check_cell_source(
+        nonce, expected, info["protected"], {g: t["full"] for g, t in info["tests"].items()}))
     check.metadata["autograder"] = "tamper-check"
     nb.cells.append(check)
     return nb
+
+
+def _unsandboxed(opts) -> set:
+    return {"unsandboxed"} if getattr(opts, "no_sandbox", False) else set()
 
 
 def _kills_kernel(src: str) -> bool:
@@ -310,7 +310,9 @@ def run_autograde(task_root: Path, tpl: Template, found: Found, nb, opts) -> tup
     (task_root / "nbgrader_config.py").write_text(
         f"import sys\nsys.path.insert(0, {str(ROOT)!r})\n"
         "from autograder.settings import apply\n"
-        f"apply(get_config(), root={str(task_root)!r}, cell_timeout={int(opts.cell_timeout)})\n")
+        f"apply(get_config(), root={str(task_root)!r}, cell_timeout={int(opts.cell_timeout)})\n"
+        "c = get_config()\n" + sandbox.config_text(sandbox=not opts.no_sandbox, files=str(tpl.root / "source" / a),
+                                                   nproc=opts.max_processes, mpl_cache=opts.mpl_cache))
     env = {"PATH": os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", ""),
            "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
            "MPLBACKEND": "Agg", "IPYTHONDIR": str(task_root / ".ipython"),
@@ -324,8 +326,7 @@ def run_autograde(task_root: Path, tpl: Template, found: Found, nb, opts) -> tup
         status = "killed"
         if runner.wait(30) is None:  # pragma: no cover - the runner itself is stuck
             runner.close()
-    _kill_tree(pid)  # a kernel left behind, if any
-    _kill_by_cmdline(str(task_root))  # a kernel whose parent already exited (its connection file is there)
+    _kill_tree(pid)  # a kernel left behind, if any (in the sandbox its PID namespace ends with it)
     return status, task_root / "autograded" / s / a / f"{found.notebook}.ipynb"
 
 
@@ -333,7 +334,7 @@ def grade_one(found: Found, tpl: Template, opts, expected: dict, workdir: Path) 
     t0 = time.monotonic()
     info = tpl.notebooks[found.notebook]
     result = Result(found.student, found.assignment, found.notebook, rel=found.rel,
-                    flags=set(found.flags), notes=list(found.notes),
+                    flags=set(found.flags) | _unsandboxed(opts), notes=list(found.notes),
                     max_score=sum(t["points"] for t in info["tests"].values()))
     result.cells = {gid: {"points": 0.0, "max": t["points"], "passed": False, "message": "not graded"}
                     for gid, t in info["tests"].items()}
@@ -360,8 +361,8 @@ def grade_one(found: Found, tpl: Template, opts, expected: dict, workdir: Path) 
             if attempt == 0:
                 src_ok = nbformat.read(found.path, as_version=4)
                 if any(_kills_kernel(c.source) for c in src_ok.cells if c.cell_type == "code"):
-                    result.flags -= {"tampering"}
-                    result.notes = [n for n in result.notes if not n.startswith("cell `")]
+                    result.flags -= {"tampering", "tampering_suspected"}
+                    result.notes = [n for n in result.notes if not n.startswith(("cell `", "review: cell `"))]
                     continue
             result.notes.append("the Python kernel died while running the notebook")
         elif "Timeout" in log or "timeout" in log:
@@ -379,6 +380,7 @@ def grade_one(found: Found, tpl: Template, opts, expected: dict, workdir: Path) 
         for c in result.cells.values():
             c["points"] = 0.0
             c["passed"] = False
+    redact.apply(result, info["redactor"])
     result.score = sum(c["points"] for c in result.cells.values())
     result.seconds = time.monotonic() - t0
     if not opts.keep_work:
@@ -391,6 +393,12 @@ def _read_graded(result, graded: Path, task_root: Path, tpl, found, nonce, info,
     nb = nbformat.read(graded, as_version=4)
     total_output = 0
     verdict = None
+    owners = {}
+    for i, cell in enumerate(nb.cells):
+        gid = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+        if cell.cell_type == "code" and cell.get("execution_count"):
+            kind = "test" if gid in info["tests"] else ("locked" if gid in info["locked"] else "learner")
+            owners[cell.execution_count] = (gid or f"#{i + 1}", kind)
     for i, cell in enumerate(nb.cells):
         if cell.cell_type != "code":
             continue
@@ -419,9 +427,15 @@ def _read_graded(result, graded: Path, task_root: Path, tpl, found, nonce, info,
             if gid not in info["tests"]:
                 result.errors.append({"cell": i + 1, "grade_id": gid,
                                       "kind": "answer" if gid in info["answers"] else ("locked" if gid else "other"),
-                                      "ename": ename, "evalue": _truncate(str(out.get("evalue", "")), 300)})
+                                      "ename": ename, "evalue": redact.error_summary(out, owners)})
         if gid in info["tests"]:
-            result.cells[gid]["message"] = _failure(cell)
+            result.cells[gid]["message"] = _failure(cell, owners)
+            if result.cells[gid]["message"] is None:
+                missing = tamper.missing_prints(info["tests"][gid]["full"], text)
+                if missing:
+                    result.flags.add("tampering")
+                    result.notes.append(f"test cell {gid} passed without printing {missing[0]!r}: "
+                                        "it did not run as written")
     if total_output > HUGE_OUTPUT:
         result.flags.add("huge_output")
         result.notes.append(f"the notebook printed {total_output} characters; feedback truncated")
@@ -429,9 +443,13 @@ def _read_graded(result, graded: Path, task_root: Path, tpl, found, nonce, info,
         result.flags.add("tamper_check_missing")
         result.notes.append("the final integrity check printed nothing (review by hand)")
     else:
-        if verdict.get("changed"):
+        zero, review = tamper.judge_verdict(verdict, info["used"])
+        if zero:
             result.flags.add("tampering")
-            result.notes.append("rebound at run time: " + ", ".join(verdict["changed"][:10]))
+            result.notes += zero
+        if review:
+            result.flags.add("tampering_suspected")
+            result.notes += ["review: " + n for n in review]
         if verdict.get("geterr", {}).get("over") == "ignore" or verdict.get("geterr", {}).get("invalid") == "ignore":
             result.flags.add("warnings_silenced")
             result.notes.append("np.seterr was changed globally: numpy warnings tests look for are hidden")
@@ -560,8 +578,15 @@ def main(argv: list[str] | None = None) -> int:
                    help="wall-clock seconds per notebook before everything is killed (default 300)")
     p.add_argument("--memory-mb", type=int, default=3072, help="address-space limit per notebook (MiB)")
     p.add_argument("--keep-work", action="store_true", help="keep the temporary course directories")
+    p.add_argument("--max-processes", type=int, default=256,
+                   help="processes + threads a notebook may run at once (RLIMIT_NPROC in the sandbox)")
+    p.add_argument("--no-sandbox", action="store_true",
+                   help="run kernels without bubblewrap (UNSAFE: learner code runs with your rights; "
+                        "every row gets the flag unsandboxed)")
     opts = p.parse_args(argv)
     ensure_venv_on_path()
+    if not opts.no_sandbox:
+        sandbox.require()
     if not opts.submissions.exists():
         p.error(f"{opts.submissions} does not exist")
     assignments = opts.assignment or discover_assignments(opts.source)
@@ -584,6 +609,7 @@ def main(argv: list[str] | None = None) -> int:
         Runner.prestart(max(1, min(opts.workers, len(found))))
         templates = {a: build_template(opts.source, a, workdir, opts.cell_timeout) for a in wanted}
         expected = tamper.expected_fingerprints()
+        opts.mpl_cache = sandbox.font_cache()
         results: list[Result] = []
         have = {(f.student, f.notebook) for f in found}
         for s in students:
@@ -591,7 +617,8 @@ def main(argv: list[str] | None = None) -> int:
                 for stem, info in templates[a].notebooks.items():
                     if (s, stem) not in have:
                         r = Result(s, a, stem, max_score=sum(t["points"] for t in info["tests"].values()),
-                                   flags={"missing_notebook"}, notes=[f"no {stem}.ipynb submitted"])
+                                   flags={"missing_notebook"} | _unsandboxed(opts),
+                                   notes=[f"no {stem}.ipynb submitted"])
                         r.cells = {g: {"points": 0.0, "max": t["points"], "passed": False,
                                        "message": "not submitted"} for g, t in info["tests"].items()}
                         results.append(r)
@@ -603,7 +630,8 @@ def main(argv: list[str] | None = None) -> int:
                 try:
                     r = fut.result()
                 except Exception as exc:  # never lose the batch
-                    r = Result(f.student, f.assignment, f.notebook, rel=f.rel, flags={"grading_error"},
+                    r = Result(f.student, f.assignment, f.notebook, rel=f.rel,
+                               flags={"grading_error"} | _unsandboxed(opts),
                                notes=[f"internal error: {type(exc).__name__}: {exc}"])
                 results.append(r)
                 flags = f"  [{', '.join(sorted(r.flags))}]" if r.flags else ""
@@ -629,6 +657,9 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"  {r['student']}/{r['assignment']}: {r['flags']}")
         for f, why in skipped:
             print(f"skipped {f}: {why}")
+        if opts.no_sandbox:
+            print("WARNING: graded with --no-sandbox: learner code ran with your rights, unconfined "
+                  "(every row is flagged unsandboxed)")
         return 0
     finally:
         Runner.close_all()
