@@ -84,7 +84,7 @@ def walk(root: Path):
 
     def visit(path: str, parts: tuple):
         try:
-            st = os.lstat(path)
+            st = os.lstat(path) if parts else os.stat(path)     # the root itself may be a link
         except OSError as exc:
             yield path, parts, "unreadable", exc.strerror or type(exc).__name__
             return
