@@ -74,5 +74,5 @@ class Identities:
 
 
 def say(*parts, **kw) -> None:
-    """print() with every argument made terminal-safe (newlines in an argument escaped too)."""
-    print(*(shown(p) for p in parts), **kw)
+    """print() with every argument made terminal-safe (line breaks kept, every other control escaped)."""
+    print(*("\n".join(shown(line) for line in str(p).split("\n")) for p in parts), **kw)
