@@ -666,9 +666,12 @@ def main(argv: list[str] | None = None) -> int:
                 f = futures[fut]
                 try:
                     r = fut.result()
-                except Exception as exc:  # never lose the batch
-                    r = Result(f.student, f.assignment, f.notebook, rel=f.rel, flags={"grading_error", *f.flags},
-                               notes=[*f.notes, f"internal error: {type(exc).__name__}: {shown(exc)}"])
+                except Exception as exc:  # never lose the batch: a row with every test cell at 0
+                    r = missing_row(f.student, f.assignment, f.notebook, templates[f.assignment].notebooks[f.notebook], [])
+                    r.rel, r.flags = f.rel, {"grading_error", *f.flags}
+                    r.notes = [*f.notes, f"internal error: {type(exc).__name__}: {shown(exc)}"]
+                    for c in r.cells.values():
+                        c["message"] = "not graded (internal error)"
                 results.append(r)
                 store.add(keys[id(f)], r)          # on disk now: a crash later loses nothing
                 if time.monotonic() - last_write > 5:
