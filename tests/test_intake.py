@@ -9,6 +9,7 @@ import pytest
 from nbgrader.nbgraderformat import MetadataValidator
 
 from autograder import reduce as reducer
+from autograder.names import Identities, shown, student_name
 from autograder.repair import repair
 from autograder.submissions import walk
 from autograder.unzip import extract
@@ -144,3 +145,12 @@ def test_walk_follows_no_link_and_opens_no_fifo(tmp_path):
     raw = os.fsencode(tmp_path) + b"/Fran\xe7ois"
     os.mkdir(raw)
     assert any(kind == "file" or parts == ("Fran\udce7ois",) for _, parts, kind, _ in walk(tmp_path))
+
+
+def test_names_keep_unicode_and_never_merge():
+    ids = Identities()
+    got = [ids.get(n) for n in ["Jane Doe", "Jane_Doe", "José", "Josè", "张伟", "李娜", "a:b", "a_b", "-h", ".."]]
+    assert got == ["Jane Doe", "Jane_Doe", "José", "Josè", "张伟", "李娜", "a_b", "a_b (2)", "-h", "__"]
+    assert "not merged" in ids.notes["a_b (2)"]
+    assert student_name("Jose\u0301") == "José"                              # NFC
+    assert shown("evil\x1b[2J\udce9") == "evil\\x1b[2J\\xe9"
