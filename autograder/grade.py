@@ -21,6 +21,7 @@ import concurrent.futures as cf
 import csv
 import hashlib
 import html
+import io
 import json
 import os
 import re
@@ -40,13 +41,18 @@ from pathlib import Path
 import nbformat
 
 from autograder import redact, sandbox, tamper
+from autograder import reduce as reducer
+from autograder import repair
+from autograder.names import say, shown
 from autograder.release import ROOT, discover_assignments, ensure_venv_on_path, generate
-from autograder.submissions import Found, extract_zip, grade_ids, identify
+from autograder.results_store import Store, atomic_write
+from autograder.submissions import MAX_FILE, Found, extract_zip, grade_ids, identify
 
 ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 MAX_MESSAGE = 1500          # characters of a failure message shown in feedback
 HUGE_OUTPUT = 200_000       # characters of output in one notebook that count as huge
 KILLERS = ("_exit", "kill", "abort", "killpg")
+NB_STUDENT = "learner"      # the student id nbgrader sees: names never reach its command line
 
 
 @dataclass
@@ -102,6 +108,7 @@ def build_template(source: Path, assignment: str, workdir: Path, cell_timeout: i
         info["protected"] = tamper.protected_imports(code_locked)
         info["used"] = tamper.test_usage([t["full"] for t in info["tests"].values()], info["protected"])
         info["redactor"] = redact.Redactor.from_notebooks(nb, released)
+        info["released"] = released
         notebooks[path.stem] = info
     return Template(assignment, root, notebooks)
 
@@ -234,17 +241,26 @@ def _failure(cell, owners: dict) -> str | None:
 
 
 def prepare_copy(found: Found, tpl: Template, nonce: str, expected: dict, result: Result,
-                 neutralize: bool = False) -> nbformat.NotebookNode | None:
-    """Read the submission, record flags, return the notebook to grade (a copy), or None."""
+                 neutralize: bool = False, reduce: bool = True) -> nbformat.NotebookNode | None:
+    """Read the submission, record flags, return the notebook to grade (a copy), or None.
+
+    The copy is repaired (autograder.repair: duplicated, renamed or pasted nbgrader cells)
+    and, if ``reduce``, stripped of the released cells no test needs (autograder.reduce).
+    """
     info = tpl.notebooks[found.notebook]
     try:
-        nb = nbformat.read(found.path, as_version=4)
+        nb, read_notes = repair.read(found.path)
         if not isinstance(nb.get("cells"), list):
             raise ValueError("no list of cells")
+        fixes = read_notes + repair.repair(nb, info["released"])
     except Exception as exc:
         result.flags.add("corrupt_notebook")
         result.notes.append(f"cannot read the notebook: {type(exc).__name__}")
         return None
+    if fixes:
+        result.flags.add("cells_repaired")
+        result.notes += [n for n in fixes if n not in result.notes]
+    locked_sources = {s.strip() for s in info["locked"].values()}
     present = {}
     for cell in nb.cells:
         gid = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
@@ -263,7 +279,8 @@ def prepare_copy(found: Found, tpl: Template, nonce: str, expected: dict, result
     problems, suspect = [], []
     for i, cell in enumerate(nb.cells):
         md = cell.get("metadata", {}).get("nbgrader", {})
-        if cell.get("cell_type") != "code" or md.get("grade_id") in info["locked"]:
+        if cell.get("cell_type") != "code" or md.get("grade_id") in info["locked"] \
+                or cell.get("source", "").strip() in locked_sources:   # e.g. a pasted copy of the setup cell
             continue
         name = md.get("grade_id") or f"#{i + 1}"
         zero, review = tamper.scan(cell.get("source", ""), info["protected"], info["used"], name)
@@ -279,6 +296,8 @@ def prepare_copy(found: Found, tpl: Template, nonce: str, expected: dict, result
     if suspect:
         result.flags.add("tampering_suspected")
         result.notes += ["review: " + n for n in suspect]
+    if reduce:
+        reducer.reduce(nb, info["released"])
     for cell in nb.cells:  # nbgrader clears outputs anyway; keep the copy small
         if cell.get("cell_type") == "code":
             cell["outputs"], cell["execution_count"] = [], None
@@ -299,7 +318,7 @@ def _kills_kernel(src: str) -> bool:
 
 def run_autograde(task_root: Path, tpl: Template, found: Found, nb, opts) -> tuple[str, Path]:
     """Run nbgrader autograde on one copied notebook; returns (status, autograded path)."""
-    a, s = tpl.assignment, found.student
+    a, s = tpl.assignment, NB_STUDENT
     if task_root.exists():
         shutil.rmtree(task_root)
     shutil.copytree(tpl.root / "source", task_root / "source")
@@ -338,10 +357,12 @@ def grade_one(found: Found, tpl: Template, opts, expected: dict, workdir: Path) 
                     max_score=sum(t["points"] for t in info["tests"].values()))
     result.cells = {gid: {"points": 0.0, "max": t["points"], "passed": False, "message": "not graded"}
                     for gid, t in info["tests"].items()}
-    task_root = workdir / "tasks" / f"{found.student}__{found.notebook}"
+    task_root = workdir / "tasks" / hashlib.sha256(f"{found.student}/{found.rel}".encode(
+        "utf-8", "surrogateescape")).hexdigest()[:16]
     for attempt in (0, 1):
         nonce = secrets.token_hex(8)
-        nb = prepare_copy(found, tpl, nonce, expected, result, neutralize=attempt == 1)
+        nb = prepare_copy(found, tpl, nonce, expected, result, neutralize=attempt == 1,
+                          reduce=getattr(opts, "reduce", True))
         if nb is None:
             break
         status, graded = run_autograde(task_root, tpl, found, nb, opts)
@@ -359,7 +380,7 @@ def grade_one(found: Found, tpl: Template, opts, expected: dict, workdir: Path) 
         if "DeadKernelError" in log or "Kernel died" in log or "kernel died" in log.lower():
             result.flags.add("kernel_died")
             if attempt == 0:
-                src_ok = nbformat.read(found.path, as_version=4)
+                src_ok, _ = repair.read(found.path)
                 if any(_kills_kernel(c.source) for c in src_ok.cells if c.cell_type == "code"):
                     result.flags -= {"tampering", "tampering_suspected"}
                     result.notes = [n for n in result.notes if not n.startswith(("cell `", "review: cell `"))]
@@ -454,7 +475,7 @@ def _read_graded(result, graded: Path, task_root: Path, tpl, found, nonce, info,
             result.flags.add("warnings_silenced")
             result.notes.append("np.seterr was changed globally: numpy warnings tests look for are hidden")
     with Gradebook(f"sqlite:///{task_root / 'gradebook.db'}") as gb:
-        sub = gb.find_submission_notebook(found.notebook, tpl.assignment, found.student)
+        sub = gb.find_submission_notebook(found.notebook, tpl.assignment, NB_STUDENT)
         for grade in sub.grades:
             if grade.name not in result.cells:
                 continue
@@ -522,31 +543,33 @@ def write_outputs(out: Path, results: list[Result], templates: dict) -> list[dic
         row["notes"] = "; ".join(dict.fromkeys(n for r in rs for n in r.notes))  # each note once
         table.append(row)
         write_feedback(out / "feedback" / student / f"{assignment}.html", rs)
-    with open(out / "grades.csv", "w", newline="", encoding="utf-8") as fh:
-        writer = csv.DictWriter(fh, fieldnames=["student", "assignment", "score", "max_score", *columns,
-                                                "flags", "notes"], lineterminator="\n")
-        writer.writeheader()
-        writer.writerows(table)
+    buf = io.StringIO(newline="")
+    writer = csv.DictWriter(buf, fieldnames=["student", "assignment", "score", "max_score", *columns,
+                                             "flags", "notes"], lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(table)
+    atomic_write(out / "grades.csv", buf.getvalue())
     details = [{"student": r.student, "assignment": r.assignment, "notebook": r.notebook, "file": r.rel,
                 "score": r.score, "max_score": r.max_score, "flags": sorted(r.flags), "notes": r.notes,
                 "cells": r.cells, "errors": r.errors, "seconds": round(r.seconds, 2)}
                for r in sorted(results, key=lambda r: (r.student, r.assignment, r.notebook))]
-    (out / "results.json").write_text(json.dumps(details, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+    atomic_write(out / "results.json", json.dumps(details, indent=1, sort_keys=True) + "\n")
     return table
 
 
-def choose_out(out: Path | None, overwrite: bool) -> Path:
+def choose_out(out: Path | None, overwrite: bool, resume: bool = False) -> Path:
     if out is None:
         base = ROOT / "grading-output"
         n = 1
         while (base / f"run-{n:03d}").exists():
             n += 1
         out = base / f"run-{n:03d}"
-    elif out.exists() and any(out.iterdir()):
+    elif out.exists() and any(out.iterdir()) and not resume:
         if not overwrite:
-            raise SystemExit(f"error: {out} exists and is not empty; its earlier results would be lost. "
-                             "Give another --out, or --overwrite to replace them.")
-        for name in ("grades.csv", "results.json", "skipped.txt"):
+            raise SystemExit(f"error: {shown(out)} exists and is not empty; its earlier results would be lost. "
+                             "Give another --out, --resume to finish grading into it, or --overwrite "
+                             "to replace them.")
+        for name in ("grades.csv", "results.json", "skipped.txt", "results.jsonl"):
             (out / name).unlink(missing_ok=True)
         shutil.rmtree(out / "feedback", ignore_errors=True)
     out.mkdir(parents=True, exist_ok=True)
@@ -563,13 +586,29 @@ def tree_hash(path: Path) -> str:
     return h.hexdigest()
 
 
+def missing_row(student: str, assignment: str, stem: str, info: dict, problems: list) -> Result:
+    """The row of a student who submitted something, but not this notebook."""
+    r = Result(student, assignment, stem, max_score=sum(t["points"] for t in info["tests"].values()),
+               flags={"missing_notebook"}, notes=[f"no {stem}.ipynb submitted"])
+    r.cells = {g: {"points": 0.0, "max": t["points"], "passed": False, "message": "not submitted"}
+               for g, t in info["tests"].items()}
+    for which, flag, note in problems:     # e.g. a symlink or a damaged zip member in its place
+        if which in (None, stem):
+            r.flags.add(flag)
+            r.notes.append(note)
+    return r
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m autograder.grade", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("submissions", type=Path, help="folder or .zip of submitted notebooks")
+    p.add_argument("submissions", type=Path, nargs="+",
+                   help="folders or .zip files of submitted notebooks (graded as one batch)")
     p.add_argument("--workers", type=int, default=2, help="notebooks graded at once (default 2)")
     p.add_argument("--out", type=Path, help="output folder (default: a new grading-output/run-NNN)")
     p.add_argument("--overwrite", action="store_true", help="replace the results in an existing --out")
+    p.add_argument("--resume", action="store_true",
+                   help="keep the notebooks already graded into --out (its results.jsonl), grade the rest")
     p.add_argument("--source", type=Path, default=ROOT / "solutions", help="nbgrader source folder")
     p.add_argument("--assignment", action="append", default=[],
                    help="only these assignments (repeatable); a student without one gets missing_notebook")
@@ -577,6 +616,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--notebook-timeout", type=int, default=300,
                    help="wall-clock seconds per notebook before everything is killed (default 300)")
     p.add_argument("--memory-mb", type=int, default=3072, help="address-space limit per notebook (MiB)")
+    p.add_argument("--max-file-mb", type=float, default=MAX_FILE / 2**20,
+                   help="a notebook or zip member larger than this is not read (default 100)")
+    p.add_argument("--no-reduce", dest="reduce", action="store_false",
+                   help="run every cell, experiments included (default: only what tests need)")
     p.add_argument("--keep-work", action="store_true", help="keep the temporary course directories")
     p.add_argument("--max-processes", type=int, default=256,
                    help="processes + threads a notebook may run at once (RLIMIT_NPROC in the sandbox)")
@@ -587,84 +630,112 @@ def main(argv: list[str] | None = None) -> int:
     ensure_venv_on_path()
     if not opts.no_sandbox:
         sandbox.require()
-    if not opts.submissions.exists():
-        p.error(f"{opts.submissions} does not exist")
+    for sub in opts.submissions:
+        if not os.path.lexists(sub):
+            p.error(f"{shown(sub)} does not exist")
+        if sub.is_file() and sub.suffix.lower() != ".zip":
+            p.error("SUBMISSIONS must be folders or .zip files")
     assignments = opts.assignment or discover_assignments(opts.source)
     if not assignments:
-        p.error(f"no assignment in {opts.source}")
-    out = choose_out(opts.out, opts.overwrite)
+        p.error(f"no assignment in {shown(opts.source)}")
+    if opts.resume and opts.out is None:
+        p.error("--resume needs --out (the folder to finish)")
+    out = choose_out(opts.out, opts.overwrite, opts.resume)
     workdir = Path(tempfile.mkdtemp(prefix="grade-"))
     t_start = time.monotonic()
+    cap = int(opts.max_file_mb * 2**20)
     try:
         skipped: list[tuple[str, str]] = []
-        root = opts.submissions
-        if root.is_file():
-            if root.suffix.lower() != ".zip":
-                p.error("SUBMISSIONS must be a folder or a .zip")
-            root = extract_zip(root, workdir / "unzipped", skipped)
-        found, more, students = identify(root, source_notebooks(opts.source, assignments))
+        roots, problems = [], []
+        for k, sub in enumerate(opts.submissions):
+            problems.append([])
+            if sub.is_file():     # an LMS zip: extracted (streamed, member by member) into the work folder
+                dest = workdir / "unzipped" / f"{k}" / sub.name
+                more: list = []
+                extract_zip(sub, dest, more, problems[-1], member_cap=cap)
+                skipped += [(f"{shown(sub.name)}:{f}", why) for f, why in more]
+                roots.append(dest)
+            else:
+                roots.append(sub)
+        if len(roots) == 1:
+            roots, problems = roots[0], problems[0]
+        found, more, students = identify(roots, source_notebooks(opts.source, assignments), problems, cap)
         skipped += more
         wanted = sorted(set(opts.assignment) or {f.assignment for f in found})
-        print(f"{len(found)} notebook(s) of {len(students)} student(s) for {', '.join(wanted) or '-'}")
-        Runner.prestart(max(1, min(opts.workers, len(found))))
+        say(f"{len(found)} notebook(s) of {len(students)} student(s) for {', '.join(wanted) or '-'}")
+        store = Store(out, {"cell_timeout": opts.cell_timeout, "memory_mb": opts.memory_mb,
+                            "notebook_timeout": opts.notebook_timeout, "reduce": opts.reduce,
+                            "source": str(opts.source.resolve())}, opts.resume)
+        todo = [f for f in found if f.assignment in wanted]
+        keys = {id(f): store.key(f.student, f.notebook, f.path) for f in todo}
+        results: list[Result] = []
+        for f in todo:
+            done = store.get(keys[id(f)])
+            if done is not None:
+                results.append(Result(**{**done, "flags": set(done["flags"])}))
+        todo = [f for f in todo if store.get(keys[id(f)]) is None]
+        if results:
+            say(f"{len(results)} notebook(s) already graded in {shown(out / 'results.jsonl')}: kept (--resume)")
+        Runner.prestart(max(1, min(opts.workers, len(todo))))
         templates = {a: build_template(opts.source, a, workdir, opts.cell_timeout) for a in wanted}
         expected = tamper.expected_fingerprints()
         opts.mpl_cache = sandbox.font_cache()
-        results: list[Result] = []
         have = {(f.student, f.notebook) for f in found}
         for s in students:
             for a in wanted:
                 for stem, info in templates[a].notebooks.items():
                     if (s, stem) not in have:
-                        r = Result(s, a, stem, max_score=sum(t["points"] for t in info["tests"].values()),
-                                   flags={"missing_notebook"} | _unsandboxed(opts),
-                                   notes=[f"no {stem}.ipynb submitted"])
-                        r.cells = {g: {"points": 0.0, "max": t["points"], "passed": False,
-                                       "message": "not submitted"} for g, t in info["tests"].items()}
-                        results.append(r)
-        todo = [f for f in found if f.assignment in templates]
+                        results.append(missing_row(s, a, stem, info, students[s]))
+                        results[-1].flags |= _unsandboxed(opts)
+        last_write = time.monotonic()
         with cf.ThreadPoolExecutor(max_workers=max(1, opts.workers)) as pool:
             futures = {pool.submit(grade_one, f, templates[f.assignment], opts, expected, workdir): f for f in todo}
             for k, fut in enumerate(cf.as_completed(futures), 1):
                 f = futures[fut]
                 try:
                     r = fut.result()
-                except Exception as exc:  # never lose the batch
-                    r = Result(f.student, f.assignment, f.notebook, rel=f.rel,
-                               flags={"grading_error"} | _unsandboxed(opts),
-                               notes=[f"internal error: {type(exc).__name__}: {exc}"])
+                except Exception as exc:  # never lose the batch: a row with every test cell at 0
+                    r = missing_row(f.student, f.assignment, f.notebook, templates[f.assignment].notebooks[f.notebook], [])
+                    r.rel, r.flags = f.rel, {"grading_error", *f.flags} | _unsandboxed(opts)
+                    r.notes = [*f.notes, f"internal error: {type(exc).__name__}: {shown(exc)}"]
+                    for c in r.cells.values():
+                        c["message"] = "not graded (internal error)"
                 results.append(r)
+                store.add(keys[id(f)], r)          # on disk now: a crash later loses nothing
+                if time.monotonic() - last_write > 5:
+                    write_outputs(out, results, templates)
+                    last_write = time.monotonic()
                 flags = f"  [{', '.join(sorted(r.flags))}]" if r.flags else ""
-                print(f"[{k}/{len(todo)}] {r.student}/{r.assignment} {r.score:g}/{r.max_score:g} "
-                      f"{r.seconds:.1f}s{flags}", flush=True)
+                say(f"[{k}/{len(todo)}] {r.student}/{r.assignment} {r.score:g}/{r.max_score:g} "
+                    f"{r.seconds:.1f}s{flags}", flush=True)
         table = write_outputs(out, results, templates)
         if skipped:
-            (out / "skipped.txt").write_text("".join(f"{f}: {why}\n" for f, why in skipped), encoding="utf-8")
+            atomic_write(out / "skipped.txt", "".join(f"{shown(f)}: {shown(why)}\n" for f, why in skipped))
         elapsed = time.monotonic() - t_start
-        print(f"\n{len(table)} grade(s) written to {out / 'grades.csv'}; feedback in {out / 'feedback'}")
+        say(f"\n{len(table)} grade(s) written to {out / 'grades.csv'}; feedback in {out / 'feedback'}")
         if table:
             mean = sum(float(r["score"]) for r in table) / len(table)
-            print(f"mean score {mean:.2f}; {len(todo)} notebook(s) graded in {elapsed:.1f} s "
-                  f"with {opts.workers} worker(s)")
+            say(f"mean score {mean:.2f}; {len(todo)} notebook(s) graded in {elapsed:.1f} s "
+                f"with {opts.workers} worker(s)")
         flagged = [r for r in table if r["flags"]]
         counts: dict[str, int] = {}
         for r in flagged:
             for fl in r["flags"].split(";"):
                 counts[fl] = counts.get(fl, 0) + 1
         if counts:
-            print("flags: " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))
+            say("flags: " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))
             for r in flagged:
-                print(f"  {r['student']}/{r['assignment']}: {r['flags']}")
+                say(f"  {r['student']}/{r['assignment']}: {r['flags']}")
         for f, why in skipped:
-            print(f"skipped {f}: {why}")
+            say(f"skipped {f}: {why}")
         if opts.no_sandbox:
-            print("WARNING: graded with --no-sandbox: learner code ran with your rights, unconfined "
-                  "(every row is flagged unsandboxed)")
+            say("WARNING: graded with --no-sandbox: learner code ran with your rights, unconfined "
+                "(every row is flagged unsandboxed)")
         return 0
     finally:
         Runner.close_all()
         if opts.keep_work:
-            print(f"work kept in {workdir}")
+            say(f"work kept in {workdir}")
         else:
             shutil.rmtree(workdir, ignore_errors=True)
 
