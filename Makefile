@@ -9,7 +9,7 @@ export PATH := $(abspath $(BIN)):$(PATH)
 export OPENBLAS_NUM_THREADS ?= 1
 export OMP_NUM_THREADS ?= 1
 
-.PHONY: lab test test-fast release grade bench clean-venv
+.PHONY: lab instructor test test-fast release grade bench clean-venv
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python >= 3.11 is needed (found " + sys.version.split()[0] + "); set PYTHON=python3.11")'
@@ -22,6 +22,13 @@ $(STAMP): pyproject.toml
 lab: $(STAMP)
 	$(BIN)/jupyter lab --ServerApp.root_dir=course \
 		--LabApp.default_url=/lab/tree/00_getting_started/00_getting_started.ipynb
+
+## The instructor's JupyterLab at the repository root: Formgrader with the 8 assignments,
+## nbgrader's exchange and the course's gradebook (autograder/instructor.py).
+##   make instructor [EXCHANGE=/srv/nbgrader/exchange] [DB_URL=postgresql+psycopg2://...] [ARGS=...]
+instructor: $(STAMP)
+	$(if $(EXCHANGE),NBGRADER_EXCHANGE='$(EXCHANGE)') $(if $(DB_URL),NBGRADER_DB_URL='$(DB_URL)') \
+		$(BIN)/python -m autograder.instructor $(if $(filter 0,$(shell id -u)),--allow-root) $(ARGS)
 
 ## Run every test: the library, the notebooks (nbval), the release and the grader.
 test: $(STAMP)

@@ -610,6 +610,8 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"[{k}/{len(todo)}] {r.student}/{r.assignment} {r.score:g}/{r.max_score:g} "
                       f"{r.seconds:.1f}s{flags}", flush=True)
         table = write_outputs(out, results, templates)
+        from autograder.gradebook_sync import record  # the course's nbgrader gradebook (one call)
+        record(results, templates, opts)
         if skipped:
             (out / "skipped.txt").write_text("".join(f"{f}: {why}\n" for f, why in skipped), encoding="utf-8")
         elapsed = time.monotonic() - t_start

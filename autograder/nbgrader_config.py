@@ -14,9 +14,11 @@ _ROOT = os.path.dirname(_HERE)
 if _ROOT not in sys.path:  # so that `import autograder` works when nbgrader loads this file
     sys.path.insert(0, _ROOT)
 
+from autograder.instructor import configure  # noqa: E402
 from autograder.settings import apply  # noqa: E402
 
 c = get_config()  # noqa: F821  (provided by traitlets when nbgrader loads this file)
 apply(c, root=_ROOT, work_dir=os.path.join("autograder", "work"))
 c.CourseDirectory.source_directory = "solutions"
 c.CourseDirectory.release_directory = "course"
+configure(c, _ROOT)  # course id, exchange, gradebook URL, feedback without hidden tests
