@@ -33,7 +33,7 @@ import tempfile
 from pathlib import Path, PurePath
 
 from autograder.release import ROOT, discover_assignments, ensure_venv_on_path, generate
-from autograder.submissions import CANVAS, MOODLE
+from autograder import submissions
 
 SOURCE = ROOT / "solutions"
 
@@ -111,6 +111,7 @@ def init_course(source: Path = SOURCE, db_url: str | None = None, refresh: bool 
                 pass
             added.append(a)
         if added:
+            print(f"gradebook {shown(url)}: adding {len(added)} assignment(s) from {source} ...", flush=True)
             with tempfile.TemporaryDirectory(prefix="gradebook-") as tmp:
                 for a in added:  # one throw-away course for all: its gradebook is made once
                     generate(source, a, Path(tmp))
@@ -125,13 +126,17 @@ def identity(rel: str) -> dict:
     ``Jane Doe_123456_assignsubmission_file_/nb.ipynb`` (Moodle) gives
     ``{"lms_user_id": "123456", "first_name": "Jane", "last_name": "Doe"}``.
     """
+    # the LMS name patterns are submissions.py's (the grader's reading of zips)
+    moodle, canvas = getattr(submissions, "MOODLE", None), getattr(submissions, "CANVAS", None)
+    if moodle is None or canvas is None:
+        return {}
     parts = PurePath(rel).parts
     for part in parts[:-1]:
-        m = MOODLE.match(part)
+        m = moodle.match(part)
         if m:
             first, _, last = m["name"].strip().partition(" ")
             return {"lms_user_id": m["uid"], "first_name": first, "last_name": last or None}
-    m = CANVAS.match(PurePath(rel).stem)
+    m = canvas.match(PurePath(rel).stem)
     if m and len(parts) <= 2:
         return {"lms_user_id": m["uid"]}
     return {}
