@@ -5,6 +5,9 @@ versions in ``course/``; everything nbgrader writes while grading (submitted/,
 autograded/, feedback/, the sqlite gradebook) lives in the git-ignored
 ``autograder/work/``. ``autograder.release`` and ``autograder.grade`` build their
 temporary configurations with :func:`autograder.settings.apply` so the same settings apply.
+:func:`autograder.instructor.configure` adds the instructor's side (course id, exchange,
+$NBGRADER_DB_URL, feedback without hidden tests); `make instructor` reads this file through
+``autograder/jupyter/nbgrader_config.py``.
 """
 import os
 import sys
