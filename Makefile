@@ -9,7 +9,7 @@ export PATH := $(abspath $(BIN)):$(PATH)
 export OPENBLAS_NUM_THREADS ?= 1
 export OMP_NUM_THREADS ?= 1
 
-.PHONY: lab test test-fast release grade check bench clean-venv validate student-edition FORCE
+.PHONY: lab instructor test test-fast release grade check bench clean-venv validate student-edition FORCE
 
 # The interpreter .venv is made from ("real path, version") is recorded in the stamp. When you
 # name one (PYTHON=python3.12 make lab) and .venv was made from another, .venv is rebuilt.
@@ -49,6 +49,13 @@ lab: $(STAMP)
 validate: $(STAMP)
 	@$(if $(NB),,echo 'Say which notebook: make validate NB=00 (its folder course/00_... starts with 00)'; exit 2)
 	@$(BIN)/python tools/validate.py $(NB)
+
+## The instructor's JupyterLab at the repository root: Formgrader with the 8 assignments,
+## nbgrader's exchange and the course's gradebook (autograder/instructor.py).
+##   make instructor [EXCHANGE=/srv/nbgrader/exchange] [DB_URL=postgresql+psycopg2://...] [ARGS=...]
+instructor: $(STAMP)
+	$(if $(EXCHANGE),NBGRADER_EXCHANGE='$(EXCHANGE)') $(if $(DB_URL),NBGRADER_DB_URL='$(DB_URL)') \
+		$(BIN)/python -m autograder.instructor $(ALLOW_ROOT) $(ARGS)
 
 ## Run every test: the library, the notebooks (nbval), the release and the grader.
 test: $(STAMP)

@@ -709,6 +709,8 @@ def main(argv: list[str] | None = None) -> int:
                 say(f"[{k}/{len(todo)}] {r.student}/{r.assignment} {r.score:g}/{r.max_score:g} "
                     f"{r.seconds:.1f}s{flags}", flush=True)
         table = write_outputs(out, results, templates)
+        from autograder.gradebook_sync import record  # the course's nbgrader gradebook (one call)
+        record(results, templates, opts)
         if skipped:
             atomic_write(out / "skipped.txt", "".join(f"{shown(f)}: {shown(why)}\n" for f, why in skipped))
         elapsed = time.monotonic() - t_start

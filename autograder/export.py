@@ -1,0 +1,158 @@
+"""Grades for an LMS to import, from the course's nbgrader gradebook.
+
+    python -m autograder.export --format canvas  [--out FILE]     # Canvas gradebook CSV
+    python -m autograder.export --format moodle  [--out FILE]     # Moodle gradebook import CSV
+    python -m autograder.export --format moodle-worksheet --out DIR   # one Moodle grading worksheet per assignment
+    options: --db-url URL (default: the course's gradebook, $NBGRADER_DB_URL), --assignment NAME (repeatable)
+
+One row per student of the gradebook, one column per assignment (its total score, as in
+``grades.csv`` and ``nbgrader export``; blank where the student has no submission). The
+identities come from the gradebook's Student records, which ``make grade`` fills from the
+LMS's submission names (autograder/gradebook_sync.py), and which an instructor can complete
+(``nbgrader db student import students.csv`` with id, first_name, last_name, email, lms_user_id).
+
+- **canvas**: Canvas's gradebook layout: ``Student, ID, SIS User ID, SIS Login ID, Section``,
+  then one column per assignment, and a second row ``Points Possible``. Canvas matches rows
+  on ``ID``, the Canvas user id that its submission download puts in each file name
+  (``doejane_12345_67890_nb.ipynb``); students without one are listed on stderr. A column
+  whose title matches no Canvas assignment creates one on import; to fill an existing one,
+  title the column as Canvas's own export does (``Name (assignment id)``).
+- **moodle**: Moodle's "Import grades from CSV" (gradebook): ``First name, Last name,
+  Email address``, then one column per grade item. Map ``Email address`` to the user's
+  e-mail on import, and each assignment column to its grade item. Moodle's submission
+  download gives names and participant numbers, not e-mails: import them first.
+- **moodle-worksheet**: per assignment, the Moodle assignment's offline grading worksheet
+  (``Identifier, Full name, Email address, Status, Grade, Maximum Grade, Grade can be
+  changed, Last modified (submission), Last modified (grade), Feedback comments``), where
+  ``Identifier`` is ``Participant <n>`` with the participant number of the submission
+  folder ``Full Name_<n>_assignsubmission_file_``: upload it with "Upload grading worksheet".
+"""
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+CANVAS_FIXED = ["Student", "ID", "SIS User ID", "SIS Login ID", "Section"]
+MOODLE_FIXED = ["First name", "Last name", "Email address"]
+WORKSHEET = ["Identifier", "Full name", "Email address", "Status", "Grade", "Maximum Grade",
+             "Grade can be changed", "Last modified (submission)", "Last modified (grade)",
+             "Feedback comments"]
+
+
+@dataclass
+class Table:
+    assignments: list[tuple[str, float]]      # (name, max score), sorted by name
+    students: list[dict]                      # id, first_name, last_name, email, lms_user_id
+    scores: dict                              # (student id, assignment) -> score
+
+
+def read_gradebook(url: str, only: list[str] | None = None) -> Table:
+    """Assignments, students and total scores from the nbgrader gradebook at ``url``."""
+    from nbgrader.api import Gradebook
+    with Gradebook(url) as gb:
+        assignments = sorted((a.name, float(a.max_score)) for a in gb.assignments if not only or a.name in only)
+        names = {a for a, _ in assignments}
+        students = [{"id": s.id, "first_name": s.first_name or "", "last_name": s.last_name or "",
+                     "email": s.email or "", "lms_user_id": s.lms_user_id or ""}
+                    for s in sorted(gb.students, key=lambda s: s.id)]
+        scores = {(sub.student.id, sub.assignment.name): float(sub.score)
+                  for s in gb.students for sub in s.submissions if sub.assignment.name in names}
+    return Table(assignments, students, scores)
+
+
+def _num(x: float) -> str:
+    return f"{x:g}"
+
+
+def _full_name(s: dict, last_first: bool = False) -> str:
+    if s["first_name"] or s["last_name"]:
+        return (f"{s['last_name']}, {s['first_name']}" if last_first and s["last_name"]
+                else f"{s['first_name']} {s['last_name']}".strip())
+    return s["id"]
+
+
+def canvas(t: Table) -> list[list[str]]:
+    rows = [CANVAS_FIXED + [a for a, _ in t.assignments],
+            ["    Points Possible", "", "", "", ""] + [_num(m) for _, m in t.assignments]]
+    for s in t.students:
+        rows.append([_full_name(s, last_first=True), s["lms_user_id"], "", "", ""] +
+                    [_num(t.scores[s["id"], a]) if (s["id"], a) in t.scores else "" for a, _ in t.assignments])
+    return rows
+
+
+def moodle(t: Table) -> list[list[str]]:
+    rows = [MOODLE_FIXED + [a for a, _ in t.assignments]]
+    for s in t.students:
+        rows.append([s["first_name"] or s["id"], s["last_name"], s["email"]] +
+                    [_num(t.scores[s["id"], a]) if (s["id"], a) in t.scores else "" for a, _ in t.assignments])
+    return rows
+
+
+def moodle_worksheets(t: Table, now: float | None = None) -> dict[str, list[list[str]]]:
+    stamp = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(now))
+    out = {}
+    for a, max_score in t.assignments:
+        rows = [list(WORKSHEET)]
+        for s in t.students:
+            if (s["id"], a) not in t.scores or not s["lms_user_id"]:
+                continue
+            rows.append([f"Participant {s['lms_user_id']}", _full_name(s), s["email"], "Submitted for grading",
+                         _num(t.scores[s["id"], a]), _num(max_score), "Yes", "", stamp, ""])
+        out[a] = rows
+    return out
+
+
+def missing_ids(t: Table, key: str) -> list[str]:
+    return [s["id"] for s in t.students if not s[key]]
+
+
+def to_csv(rows: list[list[str]]) -> str:
+    buf = io.StringIO()
+    csv.writer(buf, lineterminator="\n").writerows(rows)
+    return buf.getvalue()
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m autograder.export", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--format", required=True, choices=["canvas", "moodle", "moodle-worksheet"])
+    p.add_argument("--db-url", help="gradebook URL (default: the course's, or $NBGRADER_DB_URL)")
+    p.add_argument("--assignment", action="append", default=[], help="only these assignments (repeatable)")
+    p.add_argument("--out", type=Path, help="file to write (default: standard output); "
+                                            "a folder for moodle-worksheet")
+    args = p.parse_args(argv)
+    if args.db_url:
+        url = args.db_url
+    else:
+        from autograder.gradebook_sync import course_db_url
+        url = course_db_url()
+    t = read_gradebook(url, args.assignment or None)
+    if args.format == "moodle-worksheet":
+        if args.out is None:
+            p.error("--out DIR is needed for moodle-worksheet (one file per assignment)")
+        args.out.mkdir(parents=True, exist_ok=True)
+        for a, rows in moodle_worksheets(t).items():
+            (args.out / f"{a}.csv").write_text(to_csv(rows), encoding="utf-8")
+            print(f"{args.out / (a + '.csv')}: {len(rows) - 1} grade(s)", file=sys.stderr)
+        lacking, what = missing_ids(t, "lms_user_id"), "no Moodle participant number"
+    else:
+        text = to_csv(canvas(t) if args.format == "canvas" else moodle(t))
+        if args.out:
+            args.out.write_text(text, encoding="utf-8")
+        else:
+            sys.stdout.write(text)
+        lacking, what = ((missing_ids(t, "lms_user_id"), "no Canvas user ID") if args.format == "canvas"
+                         else (missing_ids(t, "email"), "no e-mail address"))
+    if lacking:
+        print(f"{len(lacking)} student(s) with {what} (the LMS cannot match them): {', '.join(lacking)}",
+              file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
