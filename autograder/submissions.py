@@ -45,10 +45,6 @@ class Found:
     notes: list = field(default_factory=list)
 
 
-def safe_id(text: str) -> str:  # kept for callers of the old API
-    return re.sub(r"[^A-Za-z0-9_-]+", "_", text.strip()).strip("_") or "unknown"
-
-
 def extract_zip(zpath: Path, dest: Path, skipped: list, problems: list | None = None,
                 member_cap: int = MAX_FILE) -> Path:
     """Extract ``zpath`` into ``dest`` (see :mod:`autograder.unzip`).

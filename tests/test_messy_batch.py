@@ -5,7 +5,6 @@ character; then a rerun with --resume after a simulated crash grades only what w
 """
 import csv
 import importlib.util
-import json
 import re
 import subprocess
 import sys
