@@ -37,7 +37,7 @@ TEMPLATES = Path(__file__).resolve().parent / "templates" / "student_edition"
 COPIED = ["deeplib", "environment.yml", "postBuild", "start", "jupyter-config/learner", "jupyter-config/README.md",
           "tools/validate.py", "docs/deeplib-api.md"]
 #: A test module mentioning one of these is about the solutions, the grader or nbgrader.
-NOT_LIBRARY = re.compile(r"solutions|autograder|nbharness|nbgrader|course")
+NOT_LIBRARY = re.compile(r"solutions|autograder|nbharness|nbgrader|course|audit_lib")
 TEST_SUPPORT = ["tests/__init__.py", "tests/finite_differences.py", "tests/data"]
 BINDER = "https://mybinder.org/v2/gh/{repo}/main?urlpath=lab/tree/course/00_getting_started/00_getting_started.ipynb"
 

@@ -152,8 +152,8 @@ def test_gradebook_agrees_with_grades_csv_and_lms_exports(db_url, released, tmp_
     full = float(grades["alice", NAME]["max_score"])
     assert full > 0
     assert {k[0]: float(r["score"]) for k, r in grades.items()} == {
-        "alice": full, "bob": 0.0, "doejane": full, "Max_Mustermann": 0.0, "carol": 0.0}
-    assert "tampering" in grades["Max_Mustermann", NAME]["flags"]
+        "alice": full, "bob": 0.0, "doejane": full, "Max Mustermann": 0.0, "carol": 0.0}
+    assert "tampering" in grades["Max Mustermann", NAME]["flags"]
     assert "missing_notebook" in grades["carol", NAME]["flags"]
 
     assert_agree(grades, nbgrader_export(db_url, tmp_path))
@@ -167,7 +167,7 @@ def test_gradebook_agrees_with_grades_csv_and_lms_exports(db_url, released, tmp_
             text = "\n".join(c.auto_comment or "" for c in nb.comments)
             for flag in filter(None, row["flags"].split(";")):
                 assert flag in text, (student, flag, text)
-        jane, max_ = gb.find_student("doejane"), gb.find_student("Max_Mustermann")
+        jane, max_ = gb.find_student("doejane"), gb.find_student("Max Mustermann")
         assert jane.lms_user_id == "12345"
         assert (max_.first_name, max_.last_name, max_.lms_user_id) == ("Max", "Mustermann", "765432")
     before = counts(db_url)

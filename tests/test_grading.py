@@ -209,7 +209,8 @@ def test_timeouts_and_memory(released, tmp_path):
     }
     for student, kw in hogs.items():
         write(subs, f"{student}/{NAME}/{NAME}.ipynb", student_nb(released, **kw))
-    _, rows, _ = grade(subs, tmp_path / "out", "--cell-timeout", "3", "--notebook-timeout", "25",
+    # the notebook budget (wall clock) only has to stop "stubborn"; 45 s leaves the others room on a loaded machine
+    _, rows, _ = grade(subs, tmp_path / "out", "--cell-timeout", "3", "--notebook-timeout", "45",
                        "--memory-mb", "2000")
     assert float(rows["good"]["score"]) == MAX and not flags(rows["good"])
     assert float(rows["loop"]["score"]) == MAX - 1 and "cell_timeout" in flags(rows["loop"])
