@@ -329,30 +329,22 @@ NADAM_BODY = '''
         state["v"] = b2 * state["v"] + (1 - b2) * param.grad ** 2
         v_hat = state["v"] / (1 - b2 ** t)
 '''
+NADAM_STEP = '''
+        mu = b1 * (1 - 0.5 * 0.96 ** (t * self.momentum_decay))
+        mu_next = b1 * (1 - 0.5 * 0.96 ** ((t + 1) * self.momentum_decay))
+        state["P"] *= mu
+        m_hat = mu_next * state["m"] / (1 - state["P"] * mu_next) + (1 - mu) * param.grad / (1 - state["P"])
+'''
 NADAM_WRONG = {
-    # float64 state: a float32 parameter becomes float64
-    "upcast": (True, adam('''
-        b1, b2 = self.betas
-        t = state["step"]
-        if t == 1:
-            state["m"] = np.zeros(param.data.shape)
-            state["v"] = np.zeros(param.data.shape)
-        state["m"] = b1 * state["m"] + (1 - b1) * param.grad
-        state["v"] = b2 * state["v"] + (1 - b2) * param.grad ** 2
-        m_hat = state["m"] / (1 - b1 ** t)
-        v_hat = state["v"] / (1 - b2 ** t)
+    # float64 state and an out-of-place update: a float32 parameter becomes float64
+    "upcast": (True, nadam(NADAM_BODY.replace("np.zeros_like(param.data)", "np.zeros(param.data.shape)")
+                           + NADAM_STEP + '''
         param.data = param.data - self.lr * m_hat / (np.sqrt(v_hat) + self.eps)
 ''')),
     # betas hard-coded: right with the defaults only
-    "hard_coded_betas": (True, adam('''
-        b1, b2 = 0.9, 0.999
-        t = state["step"]
-        if t == 1:
-            state["m"] = np.zeros_like(param.data)
-            state["v"] = np.zeros_like(param.data)
-        state["m"] = b1 * state["m"] + (1 - b1) * param.grad
-        state["v"] = b2 * state["v"] + (1 - b2) * param.grad ** 2
-        param.data -= self.lr * (state["m"] / (1 - b1 ** t)) / (np.sqrt(state["v"] / (1 - b2 ** t)) + self.eps)
+    "hard_coded_betas": (True, nadam(NADAM_BODY.replace("b1, b2 = self.betas", "b1, b2 = 0.9, 0.999")
+                                     + NADAM_STEP + '''
+        param.data -= self.lr * m_hat / (np.sqrt(v_hat) + self.eps)
 ''')),
     "keras_schedule": (True, nadam(NADAM_BODY + '''
         mu = b1 * (1 - 0.5 * 0.96 ** t)
@@ -381,14 +373,20 @@ NADAM_WRONG = {
         m_hat = mu_next * state["m"] / (1 - state["P"] * mu_next) + (1 - mu) * param.grad / (1 - state["P"])
         param.data -= self.lr * m_hat / (np.sqrt(v_hat) + self.eps)
 ''')),
-    "no_v_correction": (True, nadam(NADAM_BODY + '''
-        mu = b1 * (1 - 0.5 * 0.96 ** (t * self.momentum_decay))
-        mu_next = b1 * (1 - 0.5 * 0.96 ** ((t + 1) * self.momentum_decay))
-        state["P"] *= mu
-        m_hat = mu_next * state["m"] / (1 - state["P"] * mu_next) + (1 - mu) * param.grad / (1 - state["P"])
+    "no_v_correction": (True, nadam(NADAM_BODY + NADAM_STEP + '''
         param.data -= self.lr * m_hat / (np.sqrt(state["v"]) + self.eps)
 ''')),
 }
+
+NADAM_RIGHT = nadam(NADAM_BODY + NADAM_STEP + '''
+        param.data -= self.lr * m_hat / (np.sqrt(v_hat) + self.eps)
+''')
+
+
+def test_nadam_wrong_answers_differ_from_a_passing_one_by_their_mistake_only():
+    """The Nadam mistakes above are this passing answer with one change each."""
+    NB.assert_passes("test_Nadam", Nadam=NADAM_RIGHT)
+
 
 CASES = [("test_Momentum", "Momentum", MOMENTUM_WRONG), ("test_Nesterov", "Nesterov", NESTEROV_WRONG),
          ("test_AdaGrad", "AdaGrad", ADAGRAD_WRONG), ("test_RMSProp", "RMSProp", RMSPROP_WRONG),
