@@ -30,8 +30,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 CONFIG_DIR = ROOT / "autograder" / "jupyter"
 COURSE_ID = "training-dnn"
-#: nbgrader's feedback with the hidden tests and tracebacks removed (autograder.nbfeedback).
-FEEDBACK_PREPROCESSORS = ["nbgrader.preprocessors.GetGrades", "autograder.nbfeedback.HideTests",
+#: nbgrader's feedback with the hidden tests and tracebacks removed (autograder.reporting.nbfeedback).
+FEEDBACK_PREPROCESSORS = ["nbgrader.preprocessors.GetGrades", "autograder.reporting.nbfeedback.HideTests",
                           "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor"]
 
 
@@ -66,7 +66,7 @@ def lab_environment() -> dict:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from autograder import gradebook_sync
+    from autograder.reporting import gradebook as gradebook_sync
     args = sys.argv[1:] if argv is None else argv
     added = gradebook_sync.init_course()
     if added:

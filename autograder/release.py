@@ -8,7 +8,7 @@ Each assignment is a folder ``solutions/NN_name/`` (pattern ``NN_*``). nbgrader'
 then every notebook is normalized (no outputs, no execution counts, no volatile
 metadata; nbformat's sorted-key JSON) so the result is byte-for-byte reproducible. Its
 metadata is what the course's kernel writes when JupyterLab opens it
-(``autograder.kernel_metadata``), so opening a notebook does not modify it.
+(``autograder.authoring.kernel_metadata``), so opening a notebook does not modify it.
 Non-notebook files of the assignment are copied as they are.
 """
 from __future__ import annotations
@@ -25,9 +25,9 @@ from pathlib import Path
 
 import nbformat
 
-from autograder.kernel_metadata import notebook_metadata
+from autograder.authoring.kernel_metadata import notebook_metadata
 from autograder.settings import CODE_STUB
-from autograder.stubs import point_stubs_at_their_tests
+from autograder.authoring.stubs import point_stubs_at_their_tests
 
 ROOT = Path(__file__).resolve().parent.parent
 ASSIGNMENT_PATTERN = re.compile(r"^\d\d_[A-Za-z0-9_-]+$")

@@ -36,7 +36,7 @@ def cpu() -> float:  # this process and the children it waited for
 
 def one_launch(sandbox: bool) -> float:
     """Wall-clock seconds of /usr/bin/true, in bwrap with the grader's arguments or plainly."""
-    from autograder import sandbox as sb
+    from autograder.execution import sandbox as sb
     km = sb.SandboxKernelManager()
     km._root = os.geteuid() == 0
     km._run = tempfile.mkdtemp(prefix="agk-")
@@ -55,7 +55,7 @@ def one_kernel(sandbox: bool, mpl: str) -> tuple[float, float]:
     import nbformat
     from nbclient import NotebookClient
 
-    from autograder.sandbox import SandboxKernelManager
+    from autograder.execution.sandbox import SandboxKernelManager
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("1 + 1")])
     c0, t0 = cpu(), time.perf_counter()
     client = NotebookClient(nb, kernel_manager_class=SandboxKernelManager, timeout=60)
@@ -88,7 +88,7 @@ def main():
     p.add_argument("--kernels", type=int, default=10)
     p.add_argument("--launch-only", action="store_true", help="only part 0")
     a = p.parse_args()
-    from autograder.sandbox import font_cache
+    from autograder.execution.sandbox import font_cache
     mpl = font_cache()
     print(f"load average at start: {os.getloadavg()}")
     launch = {True: [], False: []}

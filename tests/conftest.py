@@ -5,7 +5,7 @@ import shutil
 import tempfile
 
 # `python -m autograder.grade` records what it grades in the course's nbgrader gradebook
-# (autograder/gradebook_sync.py). Tests that grade the course's notebooks must not write
+# (autograder/reporting/gradebook.py). Tests that grade the course's notebooks must not write
 # into the instructor's autograder/work/gradebook.db: give them a throw-away one
 # (subprocesses inherit it; a test that needs another gradebook sets its own).
 _GRADEBOOK = tempfile.mkdtemp(prefix="test-gradebook-")

@@ -1,6 +1,6 @@
 """Every real assignment: the solution notebook scores full marks under the grader, and the
 untouched course notebook scores 0 failing only where an answer is missing; grading only
-what tests need (the default, autograder.reduce) gives exactly the scores of running all.
+what tests need (the default, autograder.verdict.reduce) gives exactly the scores of running all.
 
 Two grading runs (2 workers) grade all of them, solutions and course versions together:
 the default one and one with --no-reduce.
@@ -69,7 +69,7 @@ def test_course_notebook_fails_only_where_answers_are_missing(graded, assignment
 @pytest.mark.parametrize("who", ["solution", "course"])
 @pytest.mark.parametrize("assignment", PARAMS)
 def test_reduced_notebook_scores_exactly_like_the_full_one(graded, assignment, who):
-    """autograder.reduce drops unchanged experiment and Markdown cells: no test may notice."""
+    """autograder.verdict.reduce drops unchanged experiment and Markdown cells: no test may notice."""
     (rows, details), (full_rows, full_details) = graded["reduced"], graded["full"]
     key = (who, assignment)
     reduced = {g: (c["points"], c["passed"]) for g, c in details[key]["cells"].items()}

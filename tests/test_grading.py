@@ -14,8 +14,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from autograder.grade import tree_hash
-from autograder.submissions import extract_zip, identify
+from autograder.reporting.results import tree_hash
+from autograder.intake.submissions import extract_zip, identify
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURE = ROOT / "tests" / "fixtures" / "grading" / "source"

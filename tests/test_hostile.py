@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from autograder.grade import tree_hash
+from autograder.reporting.results import tree_hash
 from tests.fixtures import hostile
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -23,7 +23,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from autograder import gradebook_sync
+from autograder.reporting import gradebook as gradebook_sync
 from autograder.release import discover_assignments
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -8,11 +8,11 @@ import nbformat
 import pytest
 from nbgrader.nbgraderformat import MetadataValidator
 
-from autograder import reduce as reducer
-from autograder.names import Identities, shown, student_name
-from autograder.repair import repair
-from autograder.submissions import walk
-from autograder.unzip import extract
+from autograder.verdict import reduce as reducer
+from autograder.intake.names import Identities, shown, student_name
+from autograder.intake.repair import repair
+from autograder.intake.submissions import walk
+from autograder.intake.unzip import extract
 
 ROOT = Path(__file__).resolve().parent.parent
 COURSE = ROOT / "course" / "00_getting_started" / "00_getting_started.ipynb"

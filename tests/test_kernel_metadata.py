@@ -6,7 +6,7 @@ from pathlib import Path
 import nbformat
 from jupyter_client.kernelspec import KernelSpecManager
 
-from autograder.kernel_metadata import language_info, notebook_metadata, reference_python
+from autograder.authoring.kernel_metadata import language_info, notebook_metadata, reference_python
 from autograder.release import holds_learner_work
 
 ROOT = Path(__file__).resolve().parent.parent

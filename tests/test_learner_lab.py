@@ -17,7 +17,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from autograder.kernel_metadata import reference_python
+from autograder.authoring.kernel_metadata import reference_python
 from tests.labserver import LabServer
 
 ROOT = Path(__file__).resolve().parent.parent

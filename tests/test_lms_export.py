@@ -2,9 +2,9 @@
 import csv
 import io
 
-from autograder.export import Table, canvas, moodle, moodle_worksheets, to_csv
-from autograder.gradebook_sync import identity, shown
-from autograder.nbfeedback import HideTests, without_hidden
+from autograder.reporting.lms import Table, canvas, moodle, moodle_worksheets, to_csv
+from autograder.reporting.gradebook import identity, shown
+from autograder.reporting.nbfeedback import HideTests, without_hidden
 
 
 def table():

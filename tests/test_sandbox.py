@@ -10,7 +10,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from autograder import redact, tamper
+from autograder.reporting import redact
+from autograder.verdict import tamper
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURE = ROOT / "tests" / "fixtures" / "grading" / "source"
@@ -61,7 +62,7 @@ def test_sandboxed_kernel_sees_only_its_own_files(tmp_path):
     """A kernel started like the grader starts it: no repository, no network, own PIDs, limits."""
     from nbclient import NotebookClient
 
-    from autograder.sandbox import SandboxKernelManager, font_cache
+    from autograder.execution.sandbox import SandboxKernelManager, font_cache
     probe = (
         "import os, socket, resource, warnings\n"
         f"print('repo', os.path.exists({str(ROOT / 'solutions')!r}), os.path.exists({str(ROOT / 'tests')!r}))\n"

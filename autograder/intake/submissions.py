@@ -12,7 +12,7 @@ Nothing here can stop a batch: names are handled as the file system gives them (
 that are not UTF-8 stay as surrogate escapes and are shown as ``\\xNN``), symbolic links are
 never followed, FIFOs, devices and sockets are never opened, files over a size cap are not
 read, and each of these becomes a skipped line and a flag on its owner's row.
-Submitters keep their names (see :mod:`autograder.names`): two folders are never merged.
+Submitters keep their names (see :mod:`autograder.intake.names`): two folders are never merged.
 """
 from __future__ import annotations
 
@@ -23,8 +23,8 @@ import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from autograder import unzip
-from autograder.names import Identities, shown
+from autograder.intake import unzip
+from autograder.intake.names import Identities, shown
 
 CANVAS = re.compile(r"^(?P<name>[^\W_](?:[^\W_]|-)*?)(?:_LATE)?_(?P<uid>\d+)_(?P<sid>\d+)_(?P<orig>.+)$")
 MOODLE = re.compile(r"^(?P<name>.+?)_(?P<uid>\d+)_assignsubmission_[a-z]+_?$")
@@ -47,7 +47,7 @@ class Found:
 
 def extract_zip(zpath: Path, dest: Path, skipped: list, problems: list | None = None,
                 member_cap: int = MAX_FILE) -> Path:
-    """Extract ``zpath`` into ``dest`` (see :mod:`autograder.unzip`).
+    """Extract ``zpath`` into ``dest`` (see :mod:`autograder.intake.unzip`).
 
     Appends ``(shown path, reason)`` to ``skipped`` and ``(parts, reason, flag)`` to ``problems``.
     """

@@ -89,7 +89,7 @@ def font_cache() -> str:
 
 def config_text(*, sandbox: bool, files: str, nproc: int, mpl_cache: str) -> str:
     """Lines for a task's nbgrader_config.py that put the kernel in the sandbox."""
-    return ("c.Execute.kernel_manager_class = 'autograder.sandbox.SandboxKernelManager'\n"
+    return ("c.Execute.kernel_manager_class = 'autograder.execution.sandbox.SandboxKernelManager'\n"
             f"c.SandboxKernelManager.sandbox = {bool(sandbox)!r}\n"
             f"c.SandboxKernelManager.files = {str(files)!r}\n"
             f"c.SandboxKernelManager.nproc = {int(nproc)}\n"
@@ -287,6 +287,6 @@ class SandboxKernelManager(AsyncKernelManager):
     cleanup_resources = _async_cleanup_resources
 
 
-if __name__ == "__main__":  # pragma: no cover - manual check: python -m autograder.sandbox
+if __name__ == "__main__":  # pragma: no cover - manual check: python -m autograder.execution.sandbox
     require()
     print("bwrap:", bwrap_path(), file=sys.stderr)

@@ -1,6 +1,6 @@
 """One gradebook: what ``make grade`` computed, recorded in the course's nbgrader gradebook.
 
-    python -m autograder.gradebook_sync [--db-url URL] [--refresh]   # put the assignments in it
+    python -m autograder.reporting.gradebook [--db-url URL] [--refresh]   # put the assignments in it
 
 ``autograder.grade`` grades each notebook in a throw-away course, then calls :func:`record`
 once: every (student, assignment) row of ``grades.csv`` becomes an nbgrader submission
@@ -33,7 +33,7 @@ import tempfile
 from pathlib import Path, PurePath
 
 from autograder.release import ROOT, discover_assignments, ensure_venv_on_path, generate
-from autograder import submissions
+from autograder.intake import submissions
 
 SOURCE = ROOT / "solutions"
 
@@ -155,7 +155,7 @@ def report(rows) -> str:
 
 
 def record(results, templates: dict, opts) -> str | None:
-    """Record ``results`` (autograder.grade.Result) in the course's gradebook; the URL used or None.
+    """Record ``results`` (autograder.verdict.result.Result) in the course's gradebook; the URL used or None.
 
     Never raises: grades.csv is already written, so a gradebook problem is one line on stderr.
     """
@@ -215,7 +215,7 @@ def _record(url: str, results, templates: dict) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m autograder.gradebook_sync", description=__doc__,
+    p = argparse.ArgumentParser(prog="python -m autograder.reporting.gradebook", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--db-url", help="gradebook URL (default: the course's)")
     p.add_argument("--source", type=Path, default=SOURCE, help="nbgrader source folder")

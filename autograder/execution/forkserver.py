@@ -6,7 +6,7 @@ that starts its own session (so it and its kernel can be killed as a group), set
 RLIMIT_AS (inherited by the kernel), and runs nbgrader's app; prints ``{"pid": P}`` at
 once and ``{"status": S}`` (the exit status, negative for a signal) when the child ends.
 Warnings are silenced here for nbgrader's own noise only: the kernel does not inherit this
-environment (``autograder.sandbox.SandboxKernelManager`` gives it a learner's, without
+environment (``autograder.execution.sandbox.SandboxKernelManager`` gives it a learner's, without
 ``PYTHONWARNINGS``), so a warning in a test cell fails it as in JupyterLab.
 """
 import json

@@ -16,7 +16,7 @@ import zipfile
 import zlib
 from pathlib import Path, PurePosixPath
 
-from autograder.names import shown
+from autograder.intake.names import shown
 
 CHUNK = 1 << 20
 LOCAL = struct.Struct("<4sHHHHHIIIHH")      # local file header, 30 bytes

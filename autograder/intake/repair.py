@@ -26,7 +26,7 @@ import re
 
 import nbformat
 
-from autograder.names import shown
+from autograder.intake.names import shown
 
 SURROGATE = re.compile("[\ud800-\udfff]")
 

@@ -1,0 +1,1 @@
+"""Authoring: what release needs to write student notebooks (answer stubs, kernel metadata)."""

@@ -1,0 +1,1 @@
+"""Execution: where learner code runs (the bubblewrap sandbox) and the processes that drive it."""

@@ -1,0 +1,1 @@
+"""Verdict: each test cell's points, decided from the trusted source notebook, never by learner code."""
